@@ -1,0 +1,41 @@
+# llamaops — `make demo` to see it work, `make test` to check it. Both set themselves up.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help demo test unit lint typecheck crd clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: $(STAMP) ## plan the example manifests on nodes of 8 x H100-80GB (the live demo comes later)
+	@for manifest in manifests/*.yaml; do \
+		echo "\$$ llamaops plan -f $$manifest"; $(BIN)/llamaops plan -f $$manifest || exit $$?; echo; \
+	done
+
+test: lint typecheck ## lint, type-check, then run every test
+	$(BIN)/python -m pytest
+
+unit: $(STAMP) ## only the unit tests (seconds)
+	$(BIN)/python -m pytest tests/unit
+
+lint: $(STAMP) ## ruff, and the import walls between the layers
+	$(BIN)/ruff check operator tests
+	$(BIN)/ruff format --check operator tests
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP) ## mypy --strict on operator/
+	$(BIN)/mypy operator
+
+crd: $(STAMP) ## regenerate crds/ from the API models
+	$(BIN)/llamaops crd > crds/llamadeployments.serving.llamaops.io.yaml
+
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,370 @@
+"""The desired state a user writes: `LlamaDeployment.spec`.
+
+Defaults, bounds and patterns here are the CRD's; the API server applies them, so the
+operator and `llamaops plan` see a spec exactly as stored.
+"""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from llamaops.api.base import ApiModel, cel_rule, cel_rules
+
+Dtype = Literal["auto", "bfloat16", "float16", "fp8"]
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$"
+CHECKPOINT_URI = r"^((hf|s3|gs)://[A-Za-z0-9][^\s]*|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[^\s]*)?|file:///[^\s]*)$"
+PERCENT = r"^(100|[1-9]?[0-9])%$"
+
+# A count or a percentage, as in a Deployment's maxSurge.
+IntOrPercent = Annotated[int, Field(ge=0, le=1000)] | Annotated[str, Field(pattern=PERCENT)]
+
+
+class Checkpoint(ApiModel):
+    """Where the weights come from. Changing it rolls replicas to the new checkpoint."""
+
+    uri: str = Field(
+        pattern=CHECKPOINT_URI,
+        max_length=1024,
+        description=(
+            "Location of the weights: hf://ORG/NAME, s3://BUCKET/PATH, gs://BUCKET/PATH, "
+            "pvc://CLAIM/PATH (a PersistentVolumeClaim in the same namespace) or file:///PATH "
+            "(a path on the node)."
+        ),
+    )
+    revision: str | None = Field(
+        default=None,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._/-]+$",
+        description="A Hugging Face revision (branch, tag or commit) or an object version.",
+    )
+
+
+class Architecture(ApiModel):
+    """The shape of a model outside the catalog, copied from its config.json."""
+
+    num_hidden_layers: int = Field(ge=1, le=1024, description="Transformer layers.")
+    hidden_size: int = Field(ge=64, le=131072, description="Width of the hidden state.")
+    num_attention_heads: int = Field(ge=1, le=1024, description="Query attention heads.")
+    num_key_value_heads: int = Field(
+        ge=1, le=1024, description="Key/value heads (grouped-query attention); sizes the KV cache."
+    )
+    head_dim: int | None = Field(
+        default=None,
+        ge=8,
+        le=1024,
+        description="Size of one attention head. Omit for hiddenSize / numAttentionHeads.",
+    )
+    intermediate_size: int = Field(ge=1, le=1048576, description="Width of the MLP layer.")
+    vocab_size: int = Field(ge=1, le=4194304, description="Vocabulary size.")
+    parameters: int = Field(
+        ge=1_000_000,
+        le=10_000_000_000_000,
+        description="Total parameter count, such as 70553706496; sizes the weights.",
+    )
+    max_position_embeddings: int | None = Field(
+        default=None,
+        ge=128,
+        le=16777216,
+        description="Longest context the model supports; the default for model.maxModelLen.",
+    )
+
+    @property
+    def head_size(self) -> int:
+        return self.head_dim or self.hidden_size // self.num_attention_heads
+
+
+class SecretKeyRef(ApiModel):
+    """A key of a Secret in the LlamaDeployment's namespace."""
+
+    name: str = Field(pattern=DNS_LABEL, max_length=253, description="Name of the Secret.")
+    key: str = Field(
+        default="token",
+        pattern=r"^[-._a-zA-Z0-9]+$",
+        max_length=253,
+        description="Key in the Secret that holds the token.",
+    )
+
+
+class ModelSpec(ApiModel):
+    """Which model to serve, from where, and how."""
+
+    name: str = Field(
+        pattern=MODEL_NAME,
+        max_length=256,
+        description=(
+            "A catalog alias such as llama3.1-70b-instruct or a Hugging Face id such as "
+            "meta-llama/Llama-3.1-70B-Instruct. Also the model name clients send to the API."
+        ),
+    )
+    checkpoint: Checkpoint | None = Field(
+        default=None,
+        description="Where to load the weights from. Omit to load the model from Hugging Face.",
+    )
+    dtype: Dtype = Field(
+        default="auto",
+        description=(
+            "Weight precision: auto (the model's own, bfloat16 for Llama 3), bfloat16, "
+            "float16, or fp8 (quantized weights, half the memory)."
+        ),
+    )
+    max_model_len: int | None = Field(
+        default=None,
+        ge=128,
+        le=16777216,
+        description="Longest sequence (prompt + output), tokens. Omit for the model's context.",
+    )
+    architecture: Architecture | None = Field(
+        default=None,
+        description="The model's shape, required when name is not in the catalog.",
+    )
+    hf_token_secret_ref: SecretKeyRef | None = Field(
+        default=None,
+        description="Secret holding a Hugging Face token, passed to the engine as HF_TOKEN.",
+    )
+
+
+class GpuSpec(ApiModel):
+    """Which GPUs to use and how to lay the model out on them."""
+
+    product: str | None = Field(
+        default=None,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description=(
+            "GPU product: a nvidia.com/gpu.product node label value (NVIDIA-H100-80GB-HBM3) or "
+            "an alias (H100-80GB). Omit to choose among the products the cluster has: the one "
+            "that needs the fewest GPUs per replica, then the one with the most free GPUs."
+        ),
+    )
+    tensor_parallel_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description=(
+            "GPUs each pipeline stage splits the model over. Omit for automatic: the smallest "
+            "size that divides the attention heads and fits weights and KV cache."
+        ),
+    )
+    pipeline_parallel_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=16,
+        description="Pipeline stages. Omit for automatic: 1, or one per node if a node is too small.",
+    )
+    memory_utilization: float = Field(
+        default=0.90,
+        ge=0.5,
+        le=0.98,
+        description="Share of each GPU's memory vLLM may use (--gpu-memory-utilization).",
+    )
+    min_kv_sequences: int = Field(
+        default=2,
+        ge=1,
+        le=4096,
+        description=(
+            "Full-length sequences (maxModelLen tokens each) the KV cache must hold at once. "
+            "The default, 2, keeps one maximal request from stalling all others."
+        ),
+    )
+
+
+class AutoscalingSpec(ApiModel):
+    """Queue-depth autoscaling. It writes spec.replicas through the scale subresource."""
+
+    model_config = ApiModel.model_config | {
+        "json_schema_extra": cel_rules(
+            cel_rule(
+                "!self.enabled || has(self.maxReplicas)",
+                "autoscaling.maxReplicas is required when autoscaling is enabled",
+                ".maxReplicas",
+            ),
+            cel_rule(
+                "!has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
+                "autoscaling.minReplicas must be less than or equal to autoscaling.maxReplicas",
+                ".minReplicas",
+            ),
+        )
+    }
+
+    enabled: bool = Field(default=False, description="Scale replicas on queue depth.")
+    min_replicas: int = Field(default=1, ge=1, le=1000, description="Fewest replicas.")
+    max_replicas: int | None = Field(
+        default=None, ge=1, le=1000, description="Most replicas; required when enabled."
+    )
+    target_queue_depth: int = Field(
+        default=4,
+        ge=1,
+        le=10000,
+        description="Waiting requests (vllm:num_requests_waiting) per ready replica to aim for.",
+    )
+    scale_up_stabilization_seconds: int = Field(
+        default=0, ge=0, le=3600, description="Window whose lowest recommendation scale-up uses."
+    )
+    scale_down_stabilization_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="Window whose highest recommendation scale-down uses.",
+    )
+    metrics_interval_seconds: int = Field(
+        default=15, ge=1, le=300, description="How often each ready replica's /metrics is read."
+    )
+
+
+class WarmupSpec(ApiModel):
+    """A completion each new replica must answer before it takes traffic in a rollout."""
+
+    enabled: bool = Field(default=True, description="Send the warm-up completion.")
+    prompt: str = Field(
+        default="Say hello.", min_length=1, max_length=4096, description="The warm-up prompt."
+    )
+    max_tokens: int = Field(default=8, ge=1, le=1024, description="Tokens to generate.")
+
+
+class RolloutSpec(ApiModel):
+    """How replicas move to a new checkpoint or pod template."""
+
+    model_config = ApiModel.model_config | {
+        "json_schema_extra": cel_rules(
+            cel_rule(
+                "!(string(self.maxSurge) in ['0', '0%'] "
+                "&& string(self.maxUnavailable) in ['0', '0%'])",
+                "rollout.maxSurge and rollout.maxUnavailable cannot both be 0",
+                ".maxSurge",
+            )
+        )
+    }
+
+    max_surge: IntOrPercent = Field(
+        default=1,
+        description="Replicas above the desired count during a rollout: a count or a percentage.",
+    )
+    max_unavailable: IntOrPercent = Field(
+        default=0,
+        description="Replicas below the desired count during a rollout: a count or a percentage.",
+    )
+    drain_timeout_seconds: int = Field(
+        default=120,
+        ge=1,
+        le=3600,
+        description=(
+            "Longest wait for a replica's in-flight requests before it is removed; "
+            "also vLLM's --shutdown-timeout."
+        ),
+    )
+    readiness_timeout_seconds: int = Field(
+        default=1800,
+        ge=30,
+        le=86400,
+        description="Longest time a new replica may take to load and become ready.",
+    )
+    warmup: WarmupSpec = Field(
+        default_factory=WarmupSpec, description="Warm-up completion for new replicas."
+    )
+    paused: bool = Field(default=False, description="Hold the rollout where it is.")
+
+
+class EnvVar(ApiModel):
+    """An environment variable for the engine container."""
+
+    name: str = Field(min_length=1, max_length=256, description="Variable name.")
+    value: str | None = Field(default=None, description="Literal value.")
+    value_from: dict[str, Any] | None = Field(
+        default=None, description="A source for the value, as in a Pod's env[].valueFrom."
+    )
+
+
+class Resources(ApiModel):
+    """Extra CPU, memory and other resources for the engine container; GPUs are set by llamaops."""
+
+    requests: dict[str, int | str] | None = Field(
+        default=None,
+        description="Requested quantities, such as cpu: 8 and memory: 64Gi.",
+    )
+    limits: dict[str, int | str] | None = Field(
+        default=None, description="Limits, such as memory: 128Gi."
+    )
+
+
+class EngineSpec(ApiModel):
+    """The vLLM container."""
+
+    image: str = Field(
+        default="vllm/vllm-openai:v0.11.0",
+        min_length=1,
+        max_length=512,
+        description="The vLLM OpenAI-server image.",
+    )
+    extra_args: list[str] = Field(
+        default_factory=list,
+        max_length=128,
+        description="More `vllm serve` arguments. Flags llamaops sets itself are refused.",
+    )
+    env: list[EnvVar] = Field(
+        default_factory=list, max_length=128, description="More environment variables."
+    )
+    resources: Resources = Field(
+        default_factory=Resources, description="More resources for the container."
+    )
+
+
+class Toleration(ApiModel):
+    """A toleration, as in a Pod's spec.tolerations."""
+
+    key: str | None = Field(
+        default=None, max_length=316, description="Taint key; empty matches all."
+    )
+    operator: Literal["Exists", "Equal"] = Field(
+        default="Equal", description="Exists matches any value; Equal matches value."
+    )
+    value: str | None = Field(default=None, max_length=63, description="Taint value for Equal.")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
+        default=None, description="Taint effect to tolerate; empty matches all."
+    )
+    toleration_seconds: int | None = Field(
+        default=None, description="How long a NoExecute taint is tolerated."
+    )
+
+
+class SchedulingSpec(ApiModel):
+    """Where replicas may run, merged with the GPU product llamaops chooses."""
+
+    node_selector: dict[str, str] = Field(
+        default_factory=dict, description="Node labels replicas require."
+    )
+    tolerations: list[Toleration] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Taints replicas tolerate; nvidia.com/gpu is always tolerated.",
+    )
+    affinity: dict[str, Any] | None = Field(
+        default=None, description="Pod affinity rules, as in a Pod's spec.affinity."
+    )
+    priority_class_name: str | None = Field(
+        default=None, max_length=253, description="PriorityClass of the replica pods."
+    )
+
+
+class LlamaDeploymentSpec(ApiModel):
+    """A Llama model served by vLLM replicas that llamaops sizes, scales and rolls."""
+
+    model: ModelSpec = Field(description="The model to serve.")
+    gpu: GpuSpec = Field(default_factory=GpuSpec, description="GPU choice and model layout.")
+    replicas: int = Field(
+        default=1,
+        ge=0,
+        le=1000,
+        description="Desired replicas; the autoscaler writes it when autoscaling is enabled.",
+    )
+    autoscaling: AutoscalingSpec = Field(
+        default_factory=AutoscalingSpec, description="Queue-depth autoscaling."
+    )
+    rollout: RolloutSpec = Field(
+        default_factory=RolloutSpec, description="How new checkpoints and templates roll out."
+    )
+    engine: EngineSpec = Field(default_factory=EngineSpec, description="The vLLM container.")
+    scheduling: SchedulingSpec = Field(
+        default_factory=SchedulingSpec, description="Node selection for replicas."
+    )

@@ -1,0 +1,111 @@
+"""What llamaops observed and decided: `LlamaDeployment.status`.
+
+Counters are recomputed from the world on every reconcile, never incremented.
+"""
+
+from typing import Literal
+
+from pydantic import Field
+
+from llamaops.api.base import ApiModel
+from llamaops.api.placement import Placement
+
+CAMEL_CASE_REASON = r"^[A-Z]([A-Za-z0-9]*)?$"
+
+
+class Condition(ApiModel):
+    """One aspect of the deployment's state, after the Kubernetes API conventions."""
+
+    type: str = Field(
+        pattern=r"^[A-Z][A-Za-z0-9]*$",
+        max_length=316,
+        description="Available, Progressing, Degraded or Scheduled.",
+    )
+    status: Literal["True", "False", "Unknown"] = Field(description="True, False or Unknown.")
+    reason: str = Field(
+        pattern=CAMEL_CASE_REASON, max_length=1024, description="Why, in one CamelCase word."
+    )
+    message: str = Field(default="", max_length=32768, description="Why, for a person.")
+    last_transition_time: str = Field(
+        description="When status last changed.", json_schema_extra={"format": "date-time"}
+    )
+    observed_generation: int | None = Field(
+        default=None, ge=0, description="The metadata.generation this condition describes."
+    )
+
+
+class CheckpointStatus(ApiModel):
+    """Which checkpoint the replicas serve."""
+
+    current: str | None = Field(
+        default=None, description="The checkpoint all ready replicas serve."
+    )
+    target: str | None = Field(default=None, description="The checkpoint being rolled out.")
+    failed: str | None = Field(
+        default=None,
+        description="A checkpoint that failed to roll out; not retried until the spec changes.",
+    )
+
+
+class Recommendation(ApiModel):
+    """One autoscaler decision, kept for the stabilization windows."""
+
+    time: str = Field(description="When it was made.", json_schema_extra={"format": "date-time"})
+    replicas: int = Field(ge=0, description="Replicas it recommended.")
+
+
+class AutoscalerStatus(ApiModel):
+    """The autoscaler's last reading and window, so a restarted operator continues from it."""
+
+    queue_depth: int | None = Field(
+        default=None, ge=0, description="Waiting requests summed over ready replicas."
+    )
+    running_requests: int | None = Field(
+        default=None, ge=0, description="Running requests summed over ready replicas."
+    )
+    desired_replicas: int | None = Field(default=None, ge=0, description="Last recommendation.")
+    reason: str | None = Field(default=None, description="Why it recommended that.")
+    last_scale_time: str | None = Field(
+        default=None,
+        description="When it last changed spec.replicas.",
+        json_schema_extra={"format": "date-time"},
+    )
+    recommendations: list[Recommendation] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Recommendations inside the longest stabilization window.",
+    )
+
+
+class LlamaDeploymentStatus(ApiModel):
+    """The observed state of a LlamaDeployment."""
+
+    observed_generation: int | None = Field(
+        default=None, ge=0, description="The metadata.generation last acted on."
+    )
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        max_length=16,
+        description="Available, Progressing, Degraded and Scheduled.",
+        json_schema_extra={
+            "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["type"],
+        },
+    )
+    placement: Placement | None = Field(default=None, description="The layout of each replica.")
+    replicas: int | None = Field(default=None, ge=0, description="Replica pods that exist.")
+    ready_replicas: int | None = Field(default=None, ge=0, description="Replicas ready to serve.")
+    updated_replicas: int | None = Field(
+        default=None, ge=0, description="Replicas on the current pod template and checkpoint."
+    )
+    desired_replicas: int | None = Field(
+        default=None, ge=0, description="Replicas wanted (spec.replicas)."
+    )
+    selector: str | None = Field(
+        default=None, description="Label selector of the replica pods (for the scale subresource)."
+    )
+    checkpoint: CheckpointStatus | None = Field(default=None, description="Checkpoint progress.")
+    autoscaler: AutoscalerStatus | None = Field(default=None, description="Autoscaler state.")
+    endpoint: str | None = Field(
+        default=None, description="URL of the Service that serves the OpenAI API."
+    )

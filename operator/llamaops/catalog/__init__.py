@@ -1,0 +1,1 @@
+"""What llamaops knows without asking the cluster: Llama models and GPU products."""

@@ -1,0 +1,1 @@
+"""The only place llamaops talks to a Kubernetes API server."""

@@ -1,0 +1,46 @@
+"""Defaulting and pruning of an object by a structural schema, as the API server does."""
+
+import copy
+from typing import Any
+
+Schema = dict[str, Any]
+
+PRESERVE = "x-kubernetes-preserve-unknown-fields"
+
+
+def apply_defaults(schema: Schema, value: Any) -> Any:
+    """A copy of `value` with every missing property that has a default filled in, recursively."""
+    if isinstance(value, dict) and "properties" in schema:
+        out = dict(value)
+        for name, prop in schema["properties"].items():
+            if name not in out and "default" in prop:
+                out[name] = copy.deepcopy(prop["default"])
+            if name in out:
+                out[name] = apply_defaults(prop, out[name])
+        return out
+    if isinstance(value, dict) and isinstance(schema.get("additionalProperties"), dict):
+        return {k: apply_defaults(schema["additionalProperties"], v) for k, v in value.items()}
+    if isinstance(value, list) and "items" in schema:
+        return [apply_defaults(schema["items"], item) for item in value]
+    return value
+
+
+def prune(schema: Schema, value: Any, is_root: bool = False) -> Any:
+    """A copy of `value` without fields the schema does not declare (unless it keeps them)."""
+    if isinstance(value, dict):
+        if schema.get(PRESERVE) and "properties" not in schema:
+            return copy.deepcopy(value)
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        out = {}
+        for name, item in value.items():
+            if name in props:
+                out[name] = item if is_root and name == "metadata" else prune(props[name], item)
+            elif isinstance(extra, dict):
+                out[name] = prune(extra, item)
+            elif schema.get(PRESERVE) or (is_root and name in ("apiVersion", "kind")):
+                out[name] = copy.deepcopy(item)
+        return out
+    if isinstance(value, list) and "items" in schema:
+        return [prune(schema["items"], item) for item in value]
+    return value
