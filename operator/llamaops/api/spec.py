@@ -151,7 +151,7 @@ class GpuSpec(ApiModel):
         default=None,
         ge=1,
         le=16,
-        description="Pipeline stages. Omit for automatic: 1, or one per node if a node is too small.",
+        description="Pipeline stages. Omit for automatic: 1, or one per node if one is too small.",
     )
     memory_utilization: float = Field(
         default=0.90,

@@ -73,7 +73,8 @@ def _field_error(error: jsonschema.ValidationError) -> FieldError:
         missing = error.message.split("'")[1]
         return FieldError(_join(path, missing), "Required value")
     if kind == "enum":
-        supported = ", ".join(f'"{v}"' for v in list(expected))
+        values = expected if isinstance(expected, list) else []
+        supported = ", ".join(f'"{v}"' for v in values)
         return FieldError(
             path, f"Unsupported value: {_shown(value)}: supported values: {supported}"
         )
