@@ -73,6 +73,7 @@ def a_deployment(name: str = "llama") -> DeploymentBuilder:
 
 def gpu_node(
     name: str,
+    *,
     product: str | None = "NVIDIA-H100-80GB-HBM3",
     gpus: int = 8,
     memory_mib: int | None = None,
@@ -107,6 +108,7 @@ def gpu_node(
 def gpu_pod(
     node: str | None,
     gpus: int,
+    *,
     phase: str = "Running",
     name: str = "pod",
     limits_only: bool = False,

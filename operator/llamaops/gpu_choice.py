@@ -16,6 +16,8 @@ from llamaops.inventory import Inventory, ProductPool
 from llamaops.model_resolution import ResolvedModel
 from llamaops.sizing import SizingRequest, size_replica
 
+ASSUMED_GPUS_PER_NODE = 8
+
 
 @dataclass(frozen=True)
 class GpuChoice:
@@ -67,7 +69,7 @@ def choose_gpu(model: ResolvedModel, gpu: GpuSpec, inventory: Inventory) -> GpuC
         return GpuChoice(None, "no usable GPU node: " + _excluded_summary(inventory))
     options = [(_size_on_pool(model, gpu, pool), pool) for pool in pools.values()]
     placement, pool = min(options, key=lambda option: _rank(*option))
-    available = pool.replicas_that_fit(placement.gpus_per_replica, placement.nodes_per_replica)
+    available = _replicas_that_fit(pool, placement)
     return GpuChoice(
         placement=placement,
         reason=placement.reason,
@@ -82,13 +84,21 @@ def _size_on_pool(model: ResolvedModel, gpu: GpuSpec, pool: ProductPool) -> Plac
 
 
 def _rank(placement: Placement, pool: ProductPool) -> tuple[bool, bool, int, int, str]:
-    available = pool.replicas_that_fit(placement.gpus_per_replica, placement.nodes_per_replica)
+    available = _replicas_that_fit(pool, placement)
     return (
         not placement.fits,
         placement.nodes_per_replica > 1,
         placement.gpus_per_replica,
         -available,
         pool.product,
+    )
+
+
+def _replicas_that_fit(pool: ProductPool, placement: Placement) -> int:
+    return pool.replicas_that_fit(
+        placement.tensor_parallel_size,
+        placement.pipeline_parallel_size,
+        placement.nodes_per_replica,
     )
 
 
@@ -99,7 +109,8 @@ def _no_nodes_of(
     reason = f"no usable node has {wanted}; usable nodes have " + (present or "no GPUs")
     placement = None
     if find_product(wanted) is not None:
-        placement = size_for_product(model, gpu, wanted, gpus_per_node=8)
+        placement = size_for_product(model, gpu, wanted, ASSUMED_GPUS_PER_NODE)
+        reason += f" (layout shown for nodes of {ASSUMED_GPUS_PER_NODE} GPUs)"
     return GpuChoice(placement, reason, replicas_available=0, free_gpus=0)
 
 

@@ -51,12 +51,14 @@ class ProductPool:
     def free(self) -> int:
         return sum(self.free_by_node)
 
-    def replicas_that_fit(self, gpus_per_replica: int, nodes_per_replica: int = 1) -> int:
-        """Replicas the free GPUs hold now; a multi-node replica needs its share on each node."""
-        if nodes_per_replica <= 1:
-            return sum(free // gpus_per_replica for free in self.free_by_node)
-        per_node = -(-gpus_per_replica // nodes_per_replica)
-        return sum(1 for free in self.free_by_node if free >= per_node) // nodes_per_replica
+    def replicas_that_fit(self, tensor_parallel: int, pipeline_parallel: int, nodes: int) -> int:
+        """Replicas the free GPUs hold now. A one-node replica needs all its GPUs on one node;
+        a multi-node one needs a tensor-parallel group's GPUs on one node per stage."""
+        if nodes <= 1:
+            gpus = tensor_parallel * pipeline_parallel
+            return sum(free // gpus for free in self.free_by_node)
+        stage_slots = sum(free // tensor_parallel for free in self.free_by_node)
+        return stage_slots // pipeline_parallel
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def _node_gpus(
         name=name,
         product=labels.get(PRODUCT_LABEL),
         memory_mib=int(memory) if memory and str(memory).isdigit() else None,
-        allocatable=int(node.get("status", {}).get("allocatable", {}).get(GPU_RESOURCE, 0)),
+        allocatable=_allocatable_gpus(node),
         requested=requested.get(name, 0),
         excluded=_exclusion(node, labels, tolerations, node_selector),
     )
@@ -168,7 +170,13 @@ def _exclusion(
         return f"does not match nodeSelector {', '.join(mismatched)}"
     if not labels.get(PRODUCT_LABEL):
         return f"no {PRODUCT_LABEL} label"
+    if _allocatable_gpus(node) == 0:
+        return f"no allocatable {GPU_RESOURCE}"
     return None
+
+
+def _allocatable_gpus(node: KubeObject) -> int:
+    return int(node.get("status", {}).get("allocatable", {}).get(GPU_RESOURCE, 0))
 
 
 def _is_ready(node: KubeObject) -> bool:

@@ -161,7 +161,13 @@ def _kv_bytes_per_token_per_gpu(req: SizingRequest, tp: int, pp: int) -> int:
 
 
 def _nodes(req: SizingRequest, candidate: Candidate) -> int:
-    return max(1, math.ceil(candidate.tp * candidate.pp / req.gpus_per_node))
+    """Nodes a replica spans: a tensor-parallel group never crosses a node boundary."""
+    if candidate.tp * candidate.pp <= req.gpus_per_node:
+        return 1
+    stages_per_node = req.gpus_per_node // candidate.tp
+    if stages_per_node == 0:  # refused anyway; say how many GPUs it would take
+        return math.ceil(candidate.tp * candidate.pp / req.gpus_per_node)
+    return math.ceil(candidate.pp / stages_per_node)
 
 
 def _weights_summary(req: SizingRequest) -> str:

@@ -190,3 +190,20 @@ def test_kv_heads_stop_shrinking_once_tensor_parallelism_exceeds_them() -> None:
 )
 def test_token_counts_read_like_a_person_writes_them(tokens: int, shown: str) -> None:
     assert human_tokens(tokens) == shown
+
+
+def test_a_multi_node_replica_keeps_each_tensor_parallel_group_on_one_node() -> None:
+    # 6-GPU nodes: TP 4 leaves 2 GPUs idle per node, so three TP-4 stages need three nodes.
+    placement = size_replica(
+        sizing(
+            "llama3.1-70b",
+            "bfloat16",
+            "A10G",
+            gpus_per_node=6,
+            tensor_parallel_size=4,
+            pipeline_parallel_size=3,
+        )
+    )
+
+    assert placement.fits
+    assert placement.nodes_per_replica == 3

@@ -53,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         deployment = load_deployment(args.filename)
         choice = _choose(args, deployment)
-    except (ManifestError, SpecError) as error:
+    except ManifestError as error:
         raise UsageError(str(error)) from None
+    except SpecError as error:
+        raise UsageError(f"{args.filename}: {error}") from None
     if choice.placement is not None and not choice.placement.fits and _layout_fixed(deployment):
         raise UsageError(f"{args.filename}: spec.gpu: {choice.placement.reason}")
     if args.output == "json":
