@@ -12,7 +12,7 @@ from llamaops.api.placement import Placement
 from llamaops.api.spec import GpuSpec
 from llamaops.catalog.gpus import find_product, known_names, product_label
 from llamaops.errors import SpecError
-from llamaops.inventory import Inventory, ProductPool
+from llamaops.inventory import MEMORY_LABEL, Inventory, ProductPool
 from llamaops.model_resolution import ResolvedModel
 from llamaops.sizing import SizingRequest, size_replica
 
@@ -65,14 +65,19 @@ def choose_gpu(model: ResolvedModel, gpu: GpuSpec, inventory: Inventory) -> GpuC
         pools = {p: pool for p, pool in pools.items() if p.lower() == wanted.lower()}
         if not pools:
             return _no_nodes_of(model, gpu, wanted, inventory)
+    # Without a product named, products of unknown memory are skipped, not fatal.
+    unsized = [] if gpu.product else [p for p, pool in pools.items() if _memory_of(pool) is None]
+    skipped = f"; skipped {', '.join(unsized)}: memory unknown (no {MEMORY_LABEL} label)"
+    pools = {p: pool for p, pool in pools.items() if p not in unsized}
     if not pools:
-        return GpuChoice(None, "no usable GPU node: " + _excluded_summary(inventory))
+        reason = "no usable GPU node: " + _excluded_summary(inventory)
+        return GpuChoice(None, reason + (skipped if unsized else ""))
     options = [(_size_on_pool(model, gpu, pool), pool) for pool in pools.values()]
     placement, pool = min(options, key=lambda option: _rank(*option))
     available = _replicas_that_fit(pool, placement)
     return GpuChoice(
         placement=placement,
-        reason=placement.reason,
+        reason=placement.reason + (skipped if unsized else ""),
         replicas_available=available if placement.fits else 0,
         free_gpus=pool.free,
         considered=tuple(p for p, _ in options),
@@ -107,6 +112,9 @@ def _no_nodes_of(
 ) -> GpuChoice:
     present = ", ".join(f"{p} ({pool.free} free)" for p, pool in inventory.pools().items())
     reason = f"no usable node has {wanted}; usable nodes have " + (present or "no GPUs")
+    excluded = [n for n in inventory.excluded() if (n.product or "").lower() == wanted.lower()]
+    if excluded:
+        reason += "; excluded: " + "; ".join(f"{n.name} {n.excluded}" for n in excluded)
     placement = None
     if find_product(wanted) is not None:
         placement = size_for_product(model, gpu, wanted, ASSUMED_GPUS_PER_NODE)
@@ -117,6 +125,13 @@ def _no_nodes_of(
 def _excluded_summary(inventory: Inventory) -> str:
     excluded = [f"{n.name} {n.excluded}" for n in inventory.excluded()]
     return "; ".join(excluded) if excluded else "the cluster has no nodes"
+
+
+def _memory_of(pool: ProductPool) -> int | None:
+    if pool.memory_mib:
+        return pool.memory_mib
+    known = find_product(pool.product)
+    return known.memory_mib if known else None
 
 
 def _catalog_memory(product: str) -> int:

@@ -86,13 +86,13 @@ def take_inventory(
 ) -> Inventory:
     requested: dict[str, int] = {}
     for pod in pods:
-        node_name = pod.get("spec", {}).get("nodeName")
-        if node_name and pod.get("status", {}).get("phase") not in TERMINAL_PHASES:
+        node_name = _map(pod.get("spec")).get("nodeName")
+        if node_name and _map(pod.get("status")).get("phase") not in TERMINAL_PHASES:
             requested[node_name] = requested.get(node_name, 0) + pod_gpu_request(pod)
     return Inventory(
         tuple(
             _node_gpus(node, requested, tolerations, node_selector or {})
-            for node in sorted(nodes, key=lambda n: str(n["metadata"]["name"]))
+            for node in sorted(nodes, key=_node_name)
         )
     )
 
@@ -104,9 +104,9 @@ def replica_tolerations(user: Sequence[Toleration]) -> tuple[Toleration, ...]:
 
 def pod_gpu_request(pod: KubeObject) -> int:
     """GPUs a pod holds: the larger of its containers' sum and its largest init container."""
-    spec = pod.get("spec", {})
-    containers = sum(_container_gpus(c) for c in spec.get("containers", []))
-    init = max((_container_gpus(c) for c in spec.get("initContainers", [])), default=0)
+    spec = _map(pod.get("spec"))
+    containers = sum(_container_gpus(c) for c in _list(spec.get("containers")))
+    init = max((_container_gpus(c) for c in _list(spec.get("initContainers"))), default=0)
     return max(containers, init)
 
 
@@ -125,11 +125,11 @@ def _matches(toleration: Toleration, taint: KubeObject) -> bool:
 
 
 def _container_gpus(container: KubeObject) -> int:
-    resources = container.get("resources", {})
-    quantity = resources.get("requests", {}).get(GPU_RESOURCE)
+    resources = _map(_map(container).get("resources"))
+    quantity = _map(resources.get("requests")).get(GPU_RESOURCE)
     if quantity is None:  # requests default to limits for extended resources
-        quantity = resources.get("limits", {}).get(GPU_RESOURCE, 0)
-    return int(quantity)
+        quantity = _map(resources.get("limits")).get(GPU_RESOURCE, 0)
+    return gpu_count(quantity, f"container {_map(container).get('name', '?')}")
 
 
 def _node_gpus(
@@ -138,8 +138,8 @@ def _node_gpus(
     tolerations: Sequence[Toleration],
     node_selector: Mapping[str, str],
 ) -> NodeGpus:
-    name = str(node["metadata"]["name"])
-    labels = node["metadata"].get("labels", {})
+    name = _node_name(node)
+    labels = _map(_map(node.get("metadata")).get("labels"))
     memory = labels.get(MEMORY_LABEL)
     return NodeGpus(
         name=name,
@@ -159,9 +159,9 @@ def _exclusion(
 ) -> str | None:
     if not _is_ready(node):
         return "NotReady"
-    if node.get("spec", {}).get("unschedulable"):
+    if _map(node.get("spec")).get("unschedulable"):
         return "cordoned"
-    for taint in node.get("spec", {}).get("taints", []):
+    for taint in _list(_map(node.get("spec")).get("taints")):
         if taint.get("effect") in BLOCKING_EFFECTS and not tolerates(tolerations, taint):
             shown = f"{taint.get('key')}={taint.get('value', '')}:{taint.get('effect')}"
             return f"taint {shown} not tolerated"
@@ -176,12 +176,42 @@ def _exclusion(
 
 
 def _allocatable_gpus(node: KubeObject) -> int:
-    return int(node.get("status", {}).get("allocatable", {}).get(GPU_RESOURCE, 0))
+    allocatable = _map(_map(node.get("status")).get("allocatable")).get(GPU_RESOURCE, 0)
+    return gpu_count(allocatable, f"node {_node_name(node)} allocatable")
 
 
 def _is_ready(node: KubeObject) -> bool:
-    conditions = node.get("status", {}).get("conditions", [])
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    conditions = _list(_map(node.get("status")).get("conditions"))
+    return any(
+        _map(c).get("type") == "Ready" and _map(c).get("status") == "True" for c in conditions
+    )
+
+
+class InventoryError(ValueError):
+    """A Node or Pod that is not shaped like one: says which object and field."""
+
+
+def gpu_count(quantity: Any, where: str) -> int:
+    """A whole number of GPUs from a Kubernetes quantity ("8", 8)."""
+    text = str(quantity).strip()
+    if not text.isdigit():
+        raise InventoryError(f"{where}: {GPU_RESOURCE} {quantity!r} is not a whole number of GPUs")
+    return int(text)
+
+
+def _node_name(node: KubeObject) -> str:
+    name = _map(node.get("metadata")).get("name")
+    if not name:
+        raise InventoryError("a Node without metadata.name")
+    return str(name)
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _pool(product: str, nodes: list[NodeGpus]) -> ProductPool:

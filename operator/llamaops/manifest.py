@@ -4,6 +4,7 @@ Every problem is a `ManifestError` whose message is one line naming the file and
 field, so that the CLI can print it without a traceback.
 """
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ from pydantic import ValidationError
 
 from llamaops.api.crd import custom_resource_definition
 from llamaops.api.resource import API_VERSION, KIND, LlamaDeployment
-from llamaops.schema import admit_spec_of
+from llamaops.api.spec import DNS_SUBDOMAIN
+from llamaops.schema import admit_spec_of, unknown_fields
 
 
 class ManifestError(ValueError):
@@ -25,6 +27,8 @@ def load_documents(path: Path) -> list[dict[str, Any]]:
         text = path.read_text()
     except OSError as error:
         raise ManifestError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ManifestError(f"{path}: not UTF-8 text") from None
     try:
         documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
     except yaml.YAMLError as error:
@@ -56,7 +60,20 @@ def load_deployment(path: Path) -> LlamaDeployment:
         )
     if not isinstance(obj.get("metadata"), dict) or not obj["metadata"].get("name"):
         raise ManifestError(f"{path}: metadata.name: Required value")
-    stored, errors = admit_spec_of(custom_resource_definition(), obj)
+    name = str(obj["metadata"]["name"])
+    if len(name) > 253 or not re.fullmatch(DNS_SUBDOMAIN, name):
+        raise ManifestError(
+            f"{path}: metadata.name: Invalid value: {name!r}: must be lower case letters, digits, "
+            "'-' and '.', starting and ending with a letter or digit"
+        )
+    crd = custom_resource_definition()
+    unknown = unknown_fields(
+        crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"], obj, is_root=True
+    )
+    if unknown:  # kubectl apply validates strictly by default, and so does plan
+        fields = ", ".join(f'unknown field "{field}"' for field in unknown)
+        raise ManifestError(f"{path}: strict decoding error: {fields}")
+    stored, errors = admit_spec_of(crd, obj)
     if errors:
         raise ManifestError(f"{path}: " + "; ".join(str(e) for e in errors))
     try:

@@ -73,4 +73,8 @@ def _max_model_len(spec: ModelSpec, architecture: Architecture) -> int:
 
 
 def _size_label(parameters: int) -> str:
-    return f"{parameters / 1e9:.3g}B"
+    """13_000_000_000 -> "13B", 1_240_000_000 -> "1.2B", 350_000_000 -> "0.35B"."""
+    billions = parameters / 1e9
+    if billions >= 10:
+        return f"{billions:.0f}B"
+    return f"{billions:.2g}B" if billions < 1 else f"{billions:.1f}".rstrip("0").rstrip(".") + "B"

@@ -12,6 +12,7 @@ spans nodes: one pipeline stage per node at the largest tensor-parallel size a n
 holds, with the fewest stages that fit. A user-given size is checked, never changed.
 """
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -68,9 +69,27 @@ def size_replica(req: SizingRequest) -> Placement:
     if chosen is not None:
         return _placement(req, chosen, _explain_choice(req, tried, chosen))
     if user_fixed:
-        first = tried[0]
-        return _placement(req, first, f"{first.name} is impossible: it {first.problem}")
+        return _refuse_fixed(req, tried)
     return _placement(req, tried[-1], _explain_no_fit(req, tried))
+
+
+def _refuse_fixed(req: SizingRequest, tried: list[Candidate]) -> Placement:
+    """Why the user's layout cannot work, and what automatic sizing would pick instead."""
+    worst = tried[-1]  # with only PP given, the largest TP tried: the closest to fitting
+    if req.tensor_parallel_size is not None:
+        reason = f"{worst.name} is impossible: it {worst.problem}"
+    else:
+        reason = f"PP {worst.pp} is impossible: even {worst.name} {worst.problem}"
+    auto = size_replica(
+        dataclasses.replace(req, tensor_parallel_size=None, pipeline_parallel_size=None)
+    )
+    if auto.fits:
+        nodes = "1 node" if auto.nodes_per_replica == 1 else f"{auto.nodes_per_replica} nodes"
+        stages = f" × PP {auto.pipeline_parallel_size}" if auto.pipeline_parallel_size > 1 else ""
+        reason += (
+            f"; automatic sizing would choose TP {auto.tensor_parallel_size}{stages} on {nodes}"
+        )
+    return _placement(req, worst, reason)
 
 
 def valid_tensor_parallel_sizes(arch: Architecture, gpus_per_node: int) -> list[int]:
@@ -114,9 +133,9 @@ def weight_bytes(arch: Architecture, dtype: str) -> int:
 
 def human_tokens(tokens: int) -> str:
     """451234 -> "451k", 1333000 -> "1.33M"."""
-    if tokens >= 1_000_000:
+    if tokens >= 999_500:
         return f"{tokens / 1_000_000:.3g}M"
-    if tokens >= 10_000:
+    if tokens >= 9_950:
         return f"{tokens / 1000:.0f}k"
     if tokens >= 1000:
         return f"{tokens / 1000:.1f}k"
@@ -185,9 +204,11 @@ def _explain_choice(req: SizingRequest, tried: list[Candidate], chosen: Candidat
     parts = [_weights_summary(req), *_rejections(rejected)]
     if chosen.pp > 1 and req.pipeline_parallel_size is None:
         nodes = _nodes(req, chosen)
-        fit = (
-            f"no node of {req.gpus_per_node} × {req.gpu_product} holds it; over {nodes} nodes {fit}"
-        )
+        if nodes == 1:
+            fit = f"no tensor-parallel size alone holds it; with pipeline stages {fit}"
+        else:
+            where = f"{req.gpus_per_node} × {req.gpu_product}"
+            fit = f"no node of {where} holds it; over {nodes} nodes {fit}"
     return "; ".join([*parts, fit])
 
 

@@ -189,7 +189,7 @@ def test_a_model_outside_the_catalog_plans_from_its_architecture(tmp_path: Path)
     assert run.code == 0, run.evidence()
     plan = run.json()
     assert (plan["fits"], plan["tensorParallelSize"], plan["maxModelLen"]) == (True, 1, 32768)
-    assert plan["reason"].startswith("7.25B in bfloat16")
+    assert plan["reason"].startswith("7.2B in bfloat16")
 
 
 # --- bad input: exit 2, one line, no traceback ------------------------------------------
@@ -303,6 +303,24 @@ NOT_A_DEPLOYMENT = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings
             id="a nodes file without nodes",
         ),
         pytest.param(
+            a_deployment().gpu(tensorParalelSize=2),
+            [],
+            ['strict decoding error: unknown field "spec.gpu.tensorParalelSize"'],
+            id="a misspelled field",
+        ),
+        pytest.param(
+            a_deployment("Bad_Name"),
+            [],
+            ["metadata.name", "Bad_Name"],
+            id="a name Kubernetes refuses",
+        ),
+        pytest.param(
+            b"\xff\xfe\x00binary",
+            [],
+            ["not UTF-8 text"],
+            id="a binary file",
+        ),
+        pytest.param(
             Path(LLAMA_8B),
             ["--kubeconfig", "no-such-kubeconfig"],
             ["--kubeconfig", "no-such-kubeconfig"],
@@ -311,9 +329,15 @@ NOT_A_DEPLOYMENT = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings
     ],
 )
 def test_bad_input_exits_2_with_one_line_naming_the_problem(
-    tmp_path: Path, manifest: Path | str | DeploymentBuilder, flags: list[str], says: list[str]
+    tmp_path: Path,
+    manifest: Path | str | bytes | DeploymentBuilder,
+    flags: list[str],
+    says: list[str],
 ) -> None:
-    if isinstance(manifest, DeploymentBuilder):
+    if isinstance(manifest, bytes):
+        (tmp_path / "deployment.yaml").write_bytes(manifest)
+        manifest = tmp_path / "deployment.yaml"
+    elif isinstance(manifest, DeploymentBuilder):
         manifest = written(tmp_path / "deployment.yaml", manifest.obj())
     elif isinstance(manifest, str):
         (tmp_path / "deployment.yaml").write_text(manifest)
@@ -362,6 +386,7 @@ class FakeApiServer:
     nodes: list[dict[str, Any]] = field(default_factory=list)
     pods: list[dict[str, Any]] = field(default_factory=list)
     failures_left: int = 0
+    forbidden: bool = False
     requests: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
 
@@ -371,6 +396,15 @@ class FakeApiServer:
             self.failures_left -= 1
             return 500, {"kind": "Status", "status": "Failure", "code": 500}
         route = path.split("?", maxsplit=1)[0]
+        if route == "/api/v1/nodes" and self.forbidden:
+            message = 'nodes is forbidden: User "planner" cannot list resource "nodes"'
+            return 403, {
+                "kind": "Status",
+                "status": "Failure",
+                "reason": "Forbidden",
+                "code": 403,
+                "message": message,
+            }
         if route == "/api/v1/nodes":
             return 200, api_list("NodeList", self.nodes)
         if route == "/api/v1/pods":
@@ -456,3 +490,81 @@ def test_a_cluster_that_refuses_the_list_exits_1_with_one_line(
     assert "Traceback" not in run.stderr
     (line,) = run.stderr.splitlines()
     assert line.startswith("error: cannot read nodes and pods")
+
+
+@pytest.mark.parametrize(
+    ("node", "says"),
+    [
+        pytest.param(
+            {"kind": "Node", "metadata": {}, "status": {}},
+            "a Node without metadata.name",
+            id="a node without a name",
+        ),
+        pytest.param(
+            {**gpu_node("odd-0"), "status": {"allocatable": {"nvidia.com/gpu": "1k"}}},
+            "node odd-0 allocatable: nvidia.com/gpu '1k' is not a whole number of GPUs",
+            id="a GPU count that is not a whole number",
+        ),
+    ],
+)
+def test_a_malformed_nodes_file_exits_2_with_one_line(
+    tmp_path: Path, node: dict[str, Any], says: str
+) -> None:
+    nodes = written(tmp_path / "nodes.yaml", kubectl_list([node]))
+
+    run = llamaops("plan", "-f", LLAMA_70B, "--nodes", nodes)
+
+    assert run.code == 2, run.evidence()
+    (line,) = run.stderr.splitlines()
+    assert says in line
+
+
+def test_nulls_in_a_nodes_file_are_read_as_absent(tmp_path: Path) -> None:
+    node = {**gpu_node("h100-0"), "spec": {"taints": None}}
+    nodes = written(tmp_path / "nodes.yaml", kubectl_list([node]))
+
+    run = llamaops("plan", "-f", LLAMA_70B, "--nodes", nodes, "-o", "json")
+
+    assert run.code == 0, run.evidence()
+    assert run.json()["replicasAvailable"] == 2
+
+
+def test_no_usable_node_of_the_named_product_exits_1_and_says_which_and_why(
+    tmp_path: Path,
+) -> None:
+    dedicated = [{"key": "dedicated", "value": "infer", "effect": "NoSchedule"}]
+    cluster = kubectl_list(
+        [gpu_node("h100-0", taints=dedicated), gpu_node("l4-0", product="NVIDIA-L4")]
+    )
+    nodes = written(tmp_path / "nodes.yaml", cluster)
+
+    run = llamaops("plan", "-f", LLAMA_70B, "--nodes", nodes, "-o", "json")
+
+    assert run.code == 1, run.evidence()
+    plan = run.json()
+    assert plan["replicasAvailable"] == 0
+    assert "excluded: h100-0 taint dedicated=infer:NoSchedule not tolerated" in plan["reason"]
+
+
+def test_no_usable_node_at_all_still_prints_every_json_key(tmp_path: Path) -> None:
+    nodes = written(tmp_path / "nodes.yaml", kubectl_list([gpu_node("h100-0", cordoned=True)]))
+
+    run = llamaops("plan", "-f", LLAMA_8B, "--nodes", nodes, "-o", "json")
+
+    assert run.code == 1, run.evidence()
+    plan = run.json()
+    assert plan["fits"] is False and plan["tensorParallelSize"] is None
+    assert "h100-0 cordoned" in plan["reason"]
+
+
+def test_a_forbidden_list_says_why_in_one_line(tmp_path: Path, api_server: FakeApiServer) -> None:
+    api_server.forbidden = True
+
+    run = llamaops("plan", "-f", LLAMA_70B, "--kubeconfig", api_server.kubeconfig(tmp_path / "k"))
+
+    assert run.code == 1, run.evidence()
+    (line,) = run.stderr.splitlines()
+    assert line == (
+        "error: cannot read nodes and pods: 403 Forbidden: "
+        'nodes is forbidden: User "planner" cannot list resource "nodes"'
+    )

@@ -157,3 +157,80 @@ def test_transition_rules_see_the_old_object() -> None:
     assert admit(schema, {"size": 3}, old={"size": 2})[1] == []
     shrunk = admit(schema, {"size": 1}, old={"size": 2})[1]
     assert [e.message for e in shrunk] == ['Invalid value: "object": size may not shrink']
+
+
+def test_null_in_a_field_that_is_not_nullable_is_dropped_then_defaulted(crd_schema: Schema) -> None:
+    obj = a_deployment().set("spec.gpu", None).autoscaling(maxReplicas=None).obj()
+
+    stored, errors = admit(crd_schema, obj)
+
+    assert errors == []
+    assert stored["spec"]["gpu"]["memoryUtilization"] == 0.9
+    assert "maxReplicas" not in stored["spec"]["autoscaling"]
+
+
+def test_a_list_map_holds_each_key_once(crd_schema: Schema) -> None:
+    condition = {
+        "type": "Available",
+        "status": "True",
+        "reason": "Ready",
+        "lastTransitionTime": "2026-01-01T00:00:00Z",
+    }
+    obj = a_deployment().set("status.conditions", [condition, dict(condition)]).obj()
+
+    errors = errors_of(crd_schema, obj)
+
+    assert errors == ['status.conditions[1]: Duplicate value: {"type": "Available"}']
+
+
+@pytest.mark.parametrize(
+    ("scheduling_or_engine", "value", "fragment"),
+    [
+        (
+            "spec.engine.extraArgs",
+            ["--max-num-seqs=64", "--tensor-parallel-size=2"],
+            "engine.extraArgs may not set flags llamaops sets from the spec",
+        ),
+        ("spec.engine.extraArgs", ["-tp", "2"], "engine.extraArgs may not set flags"),
+        (
+            "spec.scheduling.tolerations",
+            [{"operator": "Equal", "value": "x"}],
+            "a toleration without a key must use operator Exists",
+        ),
+        (
+            "spec.scheduling.tolerations",
+            [{"key": "a", "operator": "Exists", "value": "x"}],
+            "a toleration with operator Exists may not have a value",
+        ),
+        (
+            "spec.scheduling.tolerations",
+            [{"key": "a", "tolerationSeconds": 5}],
+            "tolerationSeconds needs effect NoExecute",
+        ),
+    ],
+    ids=[
+        "owned-flag",
+        "owned-short-flag",
+        "no-key-equal",
+        "exists-with-value",
+        "seconds-no-effect",
+    ],
+)
+def test_rules_the_schema_cannot_say_are_cel(
+    crd_schema: Schema, scheduling_or_engine: str, value: Any, fragment: str
+) -> None:
+    errors = errors_of(crd_schema, a_deployment().set(scheduling_or_engine, value).obj())
+
+    assert len(errors) == 1 and fragment in errors[0], errors
+
+
+def test_engine_flags_llamaops_does_not_own_are_allowed(crd_schema: Schema) -> None:
+    args = ["--max-num-seqs=64", "--enable-prefix-caching", "--model-loader-extra-config={}"]
+
+    assert errors_of(crd_schema, a_deployment().set("spec.engine.extraArgs", args).obj()) == []
+
+
+def test_secret_names_may_contain_dots(crd_schema: Schema) -> None:
+    obj = a_deployment().set("spec.model.hfTokenSecretRef", {"name": "hf.token"}).obj()
+
+    assert errors_of(crd_schema, obj) == []

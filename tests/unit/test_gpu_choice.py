@@ -327,12 +327,28 @@ def test_an_unknown_product_is_sized_from_its_nodes_memory_label() -> None:
     )
 
 
-def test_an_unknown_product_without_a_memory_label_is_a_spec_error() -> None:
+def test_a_named_unknown_product_without_a_memory_label_is_a_spec_error() -> None:
     with pytest.raises(SpecError) as raised:
-        choose(llama_70b(), [gpu_node("b200-0", product="NVIDIA-B200")])
+        choose(llama_70b().gpu(product="NVIDIA-B200"), [gpu_node("b200-0", product="NVIDIA-B200")])
 
     assert raised.value.field == "spec.gpu.product"
     assert "NVIDIA-B200" in raised.value.message
+
+
+def test_products_of_unknown_memory_are_skipped_when_none_is_named() -> None:
+    nodes = [gpu_node("rtx-0", product="NVIDIA-RTX-4090"), gpu_node("h100-0")]
+
+    choice = choose(llama_70b(), nodes)
+
+    assert choice.placement is not None and choice.placement.gpu_product == H100
+    assert "skipped NVIDIA-RTX-4090: memory unknown" in choice.reason
+
+
+def test_only_products_of_unknown_memory_leave_no_placement_and_say_why() -> None:
+    choice = choose(llama_70b(), [gpu_node("rtx-0", product="NVIDIA-RTX-4090")])
+
+    assert choice.placement is None
+    assert "memory unknown (no nvidia.com/gpu.memory label)" in choice.reason
 
 
 # --- size_for_product, as `llamaops plan` uses it without nodes ---------------------------

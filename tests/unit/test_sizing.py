@@ -1,7 +1,10 @@
 """Sizing: which layout each model gets on each GPU, and the reasons it gives."""
 
+import dataclasses
+
 import pytest
 
+from llamaops.api.spec import Architecture
 from llamaops.catalog.gpus import find_product
 from llamaops.catalog.models import find_model
 from llamaops.sizing import SizingRequest, human_tokens, size_replica
@@ -137,7 +140,41 @@ def test_a_user_given_layout_that_cannot_work_is_refused_with_the_reason(
     placement = size_replica(sizing("llama3.1-70b", "bfloat16", "H100-80GB", **layout))
 
     assert not placement.fits
-    assert placement.reason == expected_reason
+    assert placement.reason == expected_reason + "; automatic sizing would choose TP 4 on 1 node"
+
+
+def test_a_pipeline_size_alone_is_refused_by_its_closest_layout() -> None:
+    placement = size_replica(
+        sizing("llama3.1-405b", "bfloat16", "H100-80GB", pipeline_parallel_size=1)
+    )
+
+    assert not placement.fits
+    assert placement.reason.startswith("PP 1 is impossible: even TP 8 needs 94.2 GiB of weights")
+    assert placement.reason.endswith("automatic sizing would choose TP 8 × PP 2 on 2 nodes")
+
+
+def test_pipeline_stages_inside_one_node_are_not_called_multi_node() -> None:
+    # 20 heads over 4 KV heads: TP 4 is the largest size, too small alone for 200B.
+    narrow = Architecture(
+        num_hidden_layers=80,
+        hidden_size=5120,
+        num_attention_heads=20,
+        num_key_value_heads=4,
+        intermediate_size=20480,
+        vocab_size=32000,
+        parameters=200_000_000_000,
+    )
+    request = dataclasses.replace(
+        sizing("llama3.1-70b", "bfloat16", "H100-80GB"), architecture=narrow, model_label="200B"
+    )
+
+    placement = size_replica(request)
+
+    assert (placement.tensor_parallel_size, placement.pipeline_parallel_size) == (4, 2)
+    assert placement.nodes_per_replica == 1
+    assert "no tensor-parallel size alone holds it; with pipeline stages TP 4 × PP 2 fits" in (
+        placement.reason
+    )
 
 
 def test_a_user_given_layout_that_works_is_kept_even_if_larger_than_needed() -> None:
@@ -186,7 +223,14 @@ def test_kv_heads_stop_shrinking_once_tensor_parallelism_exceeds_them() -> None:
 
 @pytest.mark.parametrize(
     ("tokens", "shown"),
-    [(512, "512"), (8192, "8.2k"), (451_234, "451k"), (1_333_000, "1.33M")],
+    [
+        (512, "512"),
+        (8192, "8.2k"),
+        (9_999, "10k"),
+        (451_234, "451k"),
+        (999_999, "1M"),
+        (1_333_000, "1.33M"),
+    ],
 )
 def test_token_counts_read_like_a_person_writes_them(tokens: int, shown: str) -> None:
     assert human_tokens(tokens) == shown

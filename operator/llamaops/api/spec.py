@@ -13,8 +13,26 @@ from llamaops.api.base import ApiModel, cel_rule, cel_rules
 Dtype = Literal["auto", "bfloat16", "float16", "fp8"]
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+# `vllm serve` flags llamaops sets from the spec; engine.extraArgs may not override them.
+OWNED_ENGINE_FLAGS = (
+    "--model",
+    "--served-model-name",
+    "--tensor-parallel-size",
+    "-tp",
+    "--pipeline-parallel-size",
+    "-pp",
+    "--max-model-len",
+    "--gpu-memory-utilization",
+    "--dtype",
+    "--quantization",
+    "--port",
+    "--host",
+    "--shutdown-timeout",
+)
+_OWNED_FLAG = "^(" + "|".join(OWNED_ENGINE_FLAGS) + ")(=.*)?$"
 MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$"
-CHECKPOINT_URI = r"^((hf|s3|gs)://[A-Za-z0-9][^\s]*|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[^\s]*)?|file:///[^\s]*)$"
+CHECKPOINT_URI = r"^((hf|s3|gs)://[A-Za-z0-9][^\s]*|pvc://[a-z0-9]([-a-z0-9.]*[a-z0-9])?(/[^\s]*)?|file:///[^\s]*)$"
 PERCENT = r"^(100|[1-9]?[0-9])%$"
 
 # A count or a percentage, as in a Deployment's maxSurge.
@@ -78,7 +96,7 @@ class Architecture(ApiModel):
 class SecretKeyRef(ApiModel):
     """A key of a Secret in the LlamaDeployment's namespace."""
 
-    name: str = Field(pattern=DNS_LABEL, max_length=253, description="Name of the Secret.")
+    name: str = Field(pattern=DNS_SUBDOMAIN, max_length=253, description="Name of the Secret.")
     key: str = Field(
         default="token",
         pattern=r"^[-._a-zA-Z0-9]+$",
@@ -134,8 +152,8 @@ class GpuSpec(ApiModel):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
         description=(
             "GPU product: a nvidia.com/gpu.product node label value (NVIDIA-H100-80GB-HBM3) or "
-            "an alias (H100-80GB). Omit to choose among the products the cluster has: the one "
-            "that needs the fewest GPUs per replica, then the one with the most free GPUs."
+            "an alias (H100-80GB). Omit to choose among the products the cluster has: a layout "
+            "on one node first, then the fewest GPUs per replica, then room for the most replicas."
         ),
     )
     tensor_parallel_size: int | None = Field(
@@ -291,13 +309,24 @@ class Resources(ApiModel):
 class EngineSpec(ApiModel):
     """The vLLM container."""
 
+    model_config = ApiModel.model_config | {
+        "json_schema_extra": cel_rules(
+            cel_rule(
+                f"!has(self.extraArgs) || self.extraArgs.all(arg, !arg.matches('{_OWNED_FLAG}'))",
+                "engine.extraArgs may not set flags llamaops sets from the spec: "
+                + ", ".join(OWNED_ENGINE_FLAGS),
+                ".extraArgs",
+            )
+        )
+    }
+
     image: str = Field(
         default="vllm/vllm-openai:v0.11.0",
         min_length=1,
         max_length=512,
         description="The vLLM OpenAI-server image.",
     )
-    extra_args: list[str] = Field(
+    extra_args: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(
         default_factory=list,
         max_length=128,
         description="More `vllm serve` arguments. Flags llamaops sets itself are refused.",
@@ -312,6 +341,26 @@ class EngineSpec(ApiModel):
 
 class Toleration(ApiModel):
     """A toleration, as in a Pod's spec.tolerations."""
+
+    model_config = ApiModel.model_config | {
+        "json_schema_extra": cel_rules(
+            cel_rule(
+                "has(self.key) || self.operator == 'Exists'",
+                "a toleration without a key must use operator Exists",
+                ".key",
+            ),
+            cel_rule(
+                "self.operator != 'Exists' || !has(self.value) || self.value == ''",
+                "a toleration with operator Exists may not have a value",
+                ".value",
+            ),
+            cel_rule(
+                "!has(self.tolerationSeconds) || (has(self.effect) && self.effect == 'NoExecute')",
+                "tolerationSeconds needs effect NoExecute",
+                ".tolerationSeconds",
+            ),
+        )
+    }
 
     key: str | None = Field(
         default=None, max_length=316, description="Taint key; empty matches all."

@@ -2,11 +2,12 @@
 
 Without nodes it sizes for one product (`--gpu`, else spec.gpu.product, else H100-80GB)
 on nodes of `--gpus-per-node` GPUs. With `--nodes FILE` (`kubectl get nodes -o yaml`,
-optionally followed by `kubectl get pods -A -o yaml` to count GPUs in use) or
+or `kubectl get nodes,pods -A -o yaml` to count the GPUs in use too) or
 `--kubeconfig` it chooses among the products the cluster has and counts the replicas
 its free GPUs hold.
 
-Exit codes: 0 it fits; 1 it does not fit (or the cluster could not be read);
+Exit codes: 0 it fits (and, against nodes, at least one replica fits now); 1 it does
+not (or the cluster could not be read);
 2 bad input: an unreadable or invalid file, an unknown model, an impossible TP/PP.
 """
 
@@ -22,7 +23,7 @@ from llamaops.cli.plan_output import plan_json, plan_table
 from llamaops.cli.usage import UsageError
 from llamaops.errors import SpecError
 from llamaops.gpu_choice import GpuChoice, choose_gpu, size_for_product
-from llamaops.inventory import replica_tolerations, take_inventory
+from llamaops.inventory import InventoryError, replica_tolerations, take_inventory
 from llamaops.manifest import ManifestError, load_deployment, load_documents
 from llamaops.model_resolution import resolve_model
 
@@ -42,7 +43,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--gpus-per-node", type=_positive, help="GPUs per node (default 8)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
-        "--nodes", type=Path, help="Nodes (and Pods) as kubectl get -o yaml prints them"
+        "--nodes", type=Path, help="Nodes (and Pods): kubectl get nodes,pods -A -o yaml > FILE"
     )
     source.add_argument("--kubeconfig", help="plan against a live cluster")
     parser.add_argument("-o", "--output", choices=("table", "json"), default="table")
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         deployment = load_deployment(args.filename)
         choice = _choose(args, deployment)
-    except ManifestError as error:
+    except (ManifestError, InventoryError) as error:
         raise UsageError(str(error)) from None
     except SpecError as error:
         raise UsageError(f"{args.filename}: {error}") from None
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(plan_json(deployment, choice), indent=2, ensure_ascii=False))
     else:
         print(plan_table(deployment, choice))
-    return 0 if choice.placement is not None and choice.placement.fits else 1
+    return 0 if _deployable(choice) else 1
 
 
 def _choose(args: argparse.Namespace, deployment: LlamaDeployment) -> GpuChoice:
@@ -96,15 +97,26 @@ def _cluster(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[
             raise UsageError(f"{args.nodes}: no Node objects (try kubectl get nodes -o yaml)")
         return nodes, [o for o in objects if o.get("kind") == "Pod"]
     # Imported here: the kubernetes client is slow to import and only this path needs it.
-    from llamaops.kube.client import KubeconfigError, list_nodes_and_pods  # noqa: PLC0415
+    from llamaops.kube.client import (  # noqa: PLC0415
+        ClusterError,
+        KubeconfigError,
+        list_nodes_and_pods,
+    )
 
     try:
         return list_nodes_and_pods(args.kubeconfig)
     except KubeconfigError as error:
         raise UsageError(f"--kubeconfig: {error}") from None
-    except Exception as error:  # the cluster, not the user: say so in one line, exit 1
-        print(f"error: cannot read nodes and pods: {_one_line(error)}", file=sys.stderr)
+    except ClusterError as error:  # the cluster, not the user: one line, exit 1
+        print(f"error: cannot read nodes and pods: {error}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def _deployable(choice: GpuChoice) -> bool:
+    """It fits, and (when planned against nodes) at least one replica fits now."""
+    if choice.placement is None or not choice.placement.fits:
+        return False
+    return choice.replicas_available is None or choice.replicas_available > 0
 
 
 def _layout_fixed(deployment: LlamaDeployment) -> bool:
@@ -116,8 +128,3 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of GPUs, got {text!r}")
     return int(text)
-
-
-def _one_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}"

@@ -16,6 +16,9 @@ def plan_json(deployment: LlamaDeployment, choice: GpuChoice) -> dict[str, Any]:
     }
     if choice.placement is not None:
         out.update(choice.placement.to_wire())
+    else:  # no layout at all: the keys are still there, empty
+        out.update({f.alias or name: None for name, f in Placement.model_fields.items()})
+        out["fits"] = False
     out["reason"] = choice.reason
     if choice.replicas_available is not None:
         out["replicasAvailable"] = choice.replicas_available
@@ -68,6 +71,11 @@ def _layout(p: Placement) -> str:
 
 def _memory(p: Placement) -> str:
     m = p.memory_per_gpu
+    if m.kv_cache_gib < 0:
+        return (
+            f"{m.usable_gib:.1f} GiB usable < {m.weights_gib:.1f} weights + "
+            f"{m.overhead_gib:.1f} overhead (short by {-m.kv_cache_gib:.1f})"
+        )
     return (
         f"{m.usable_gib:.1f} GiB usable = {m.weights_gib:.1f} weights + "
         f"{m.overhead_gib:.1f} overhead + {m.kv_cache_gib:.1f} KV cache"

@@ -19,6 +19,22 @@ class KubeconfigError(ValueError):
     """A kubeconfig that cannot be used (missing, unreadable, no current context)."""
 
 
+class ClusterError(RuntimeError):
+    """The cluster refused or failed a request; the message is one line for a person."""
+
+
+def describe(error: Exception) -> str:
+    """One line: "403 Forbidden: nodes is forbidden: ..." rather than the client's dump."""
+    if isinstance(error, ApiException):
+        try:
+            message = json.loads(error.body or "{}").get("message", "")
+        except ValueError:
+            message = ""
+        return f"{error.status} {error.reason}" + (f": {message}" if message else "")
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
 def _retryable(error: BaseException) -> bool:
     if isinstance(error, ApiException):
         status = int(error.status or 0)
@@ -66,4 +82,7 @@ def list_nodes_and_pods(
     """Every Node, and every Pod in every namespace, as API JSON."""
     with api_client(kubeconfig) as api:
         core = client.CoreV1Api(api)
-        return _items(core.list_node), _items(core.list_pod_for_all_namespaces)
+        try:
+            return _items(core.list_node), _items(core.list_pod_for_all_namespaces)
+        except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
+            raise ClusterError(describe(error)) from None

@@ -4,6 +4,7 @@ Errors read like the API server's ("spec.replicas: Invalid value: -1: spec.repli
 should be greater than or equal to 0"), one per failing field.
 """
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ def admit(
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """The object as it would be stored, and what is wrong with it (empty when admitted)."""
     stored = apply_defaults(schema, prune(schema, obj, is_root=True))
-    errors = _schema_errors(schema, stored)
+    errors = _schema_errors(schema, stored) + _duplicate_keys(schema, stored)
     if not errors:
         errors = [
             FieldError(field, f"Invalid value: {_shown(value)}: {message}")
@@ -52,6 +53,26 @@ def _schema_errors(schema: Schema, obj: dict[str, Any]) -> list[FieldError]:
     validator = jsonschema.Draft4Validator(_json_schema(schema))
     errors = sorted(validator.iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path])
     return [_field_error(error) for error in errors]
+
+
+def _duplicate_keys(schema: Schema, value: Any, path: str = "") -> list[FieldError]:
+    """Lists of `x-kubernetes-list-type: map` may hold each key once."""
+    found: list[FieldError] = []
+    if isinstance(value, dict):
+        for name, prop in (schema.get("properties") or {}).items():
+            if name in value:
+                found += _duplicate_keys(prop, value[name], _join(path, name))
+    elif isinstance(value, list):
+        keys = schema.get("x-kubernetes-list-map-keys") or []
+        seen: set[str] = set()
+        for index, item in enumerate(value):
+            if schema.get("x-kubernetes-list-type") == "map" and isinstance(item, dict):
+                key = json.dumps({k: item.get(k) for k in keys}, sort_keys=True)
+                if key in seen:
+                    found.append(FieldError(f"{path}[{index}]", f"Duplicate value: {key}"))
+                seen.add(key)
+            found += _duplicate_keys(schema.get("items") or {}, item, f"{path}[{index}]")
+    return found
 
 
 def _json_schema(node: Any) -> Any:
@@ -108,6 +129,8 @@ def _shown(value: Any) -> str:
         return '"array"'
     if isinstance(value, str):
         return f'"{value}"'
+    if value is None:
+        return "null"
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 

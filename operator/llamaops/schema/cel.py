@@ -43,8 +43,13 @@ def rule_violations(
         rule = entry["rule"]
         if "oldSelf" in rule and old is None:
             continue
-        if not _holds(rule, value, old):
-            found.append((path + entry.get("fieldPath", ""), value, entry.get("message", rule)))
+        message = entry.get("message", rule)
+        try:
+            holds = _holds(rule, value, old)
+        except Exception as error:  # an evaluation error fails the rule, as in Kubernetes
+            holds, message = False, f"{error} evaluating rule: {rule}"
+        if not holds:
+            found.append((path + entry.get("fieldPath", ""), value, message))
     for name, prop in schema.get("properties", {}).items():
         if isinstance(value, dict) and name in value:
             old_child = old.get(name) if isinstance(old, dict) else None

@@ -34,6 +34,8 @@ def prune(schema: Schema, value: Any, is_root: bool = False) -> Any:
         extra = schema.get("additionalProperties")
         out = {}
         for name, item in value.items():
+            if item is None and not props.get(name, {}).get("nullable"):
+                continue  # null in a non-nullable field is dropped, then defaulted
             if name in props:
                 out[name] = item if is_root and name == "metadata" else prune(props[name], item)
             elif isinstance(extra, dict):
@@ -44,3 +46,25 @@ def prune(schema: Schema, value: Any, is_root: bool = False) -> Any:
     if isinstance(value, list) and "items" in schema:
         return [prune(schema["items"], item) for item in value]
     return value
+
+
+def unknown_fields(schema: Schema, value: Any, path: str = "", is_root: bool = False) -> list[str]:
+    """Paths of the fields `prune` would drop: what strict field validation refuses."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        if schema.get(PRESERVE) and "properties" not in schema:
+            return found
+        props, extra = schema.get("properties", {}), schema.get("additionalProperties")
+        for name, item in value.items():
+            where = f"{path}.{name}" if path else name
+            if name in props:
+                if not (is_root and name == "metadata"):
+                    found += unknown_fields(props[name], item, where)
+            elif isinstance(extra, dict):
+                found += unknown_fields(extra, item, where)
+            elif not (schema.get(PRESERVE) or (is_root and name in ("apiVersion", "kind"))):
+                found.append(where)
+    elif isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            found += unknown_fields(schema["items"], item, f"{path}[{index}]")
+    return found
