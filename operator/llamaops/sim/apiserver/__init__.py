@@ -1,0 +1,1 @@
+"""The API emulator: an aiohttp server speaking the Kubernetes REST API."""

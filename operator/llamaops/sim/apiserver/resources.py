@@ -1,0 +1,106 @@
+"""The kinds the emulator serves: built-ins, and custom resources registered by CRDs."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+READ_VERBS = ("get", "list", "watch")
+ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One served resource (a group, version and plural), and how the server treats it."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ALL_VERBS
+    builtin: bool = True
+    # Custom resources only: the version's openAPIV3Schema, scale paths, printer columns.
+    schema: dict[str, Any] | None = None
+    scale: dict[str, str] | None = None
+    printer_columns: tuple[dict[str, Any], ...] = ()
+    # Kinds whose metadata.generation counts spec changes.
+    tracks_generation: bool = False
+    list_kind: str = ""
+    singular: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Objects are stored per (group, plural): one storage version per resource."""
+        return (self.group, self.plural)
+
+    @property
+    def status_is_subresource(self) -> bool:
+        return "status" in self.subresources
+
+    @property
+    def singular_name(self) -> str:
+        return self.singular or self.kind.lower()
+
+    @property
+    def list_kind_name(self) -> str:
+        return self.list_kind or f"{self.kind}List"
+
+
+def _core(kind: str, plural: str, namespaced: bool = True, **extra: Any) -> ResourceType:
+    return ResourceType("", "v1", kind, plural, namespaced, **extra)
+
+
+BUILTINS: tuple[ResourceType, ...] = (
+    _core("Namespace", "namespaces", False, short_names=("ns",), subresources=("status",)),
+    _core("Node", "nodes", False, short_names=("no",), subresources=("status",)),
+    _core(
+        "Pod",
+        "pods",
+        short_names=("po",),
+        categories=("all",),
+        subresources=("status", "binding", "eviction"),
+    ),
+    _core(
+        "Service", "services", short_names=("svc",), categories=("all",), subresources=("status",)
+    ),
+    _core("Endpoints", "endpoints", short_names=("ep",), list_kind="EndpointsList"),
+    _core("Event", "events", short_names=("ev",)),
+    _core("ConfigMap", "configmaps", short_names=("cm",)),
+    _core("Secret", "secrets"),
+    ResourceType(
+        "discovery.k8s.io",
+        "v1",
+        "EndpointSlice",
+        "endpointslices",
+        True,
+    ),
+    ResourceType(
+        "policy",
+        "v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        True,
+        short_names=("pdb",),
+        subresources=("status",),
+        tracks_generation=True,
+    ),
+    ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True),
+    ResourceType(
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        False,
+        short_names=("crd", "crds"),
+        categories=("api-extensions",),
+        subresources=("status",),
+        tracks_generation=True,
+    ),
+)

@@ -1,0 +1,311 @@
+"""The aiohttp application: routing, content negotiation, Status errors and the verbs.
+
+`ApiServer` owns the store, registry, object semantics, lifecycle and faults; `start()`
+serves them on a port of 127.0.0.1 (0 picks a free one) and returns the URL.
+"""
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from llamaops.sim.apiserver import discovery, openapi_docs, subresources, wire
+from llamaops.sim.apiserver.errors import ApiError, bad_request, method_not_allowed
+from llamaops.sim.apiserver.faults import Faults
+from llamaops.sim.apiserver.lifecycle import Lifecycle
+from llamaops.sim.apiserver.objects import Objects
+from llamaops.sim.apiserver.paths import Target, parse
+from llamaops.sim.apiserver.registry import Registry
+from llamaops.sim.apiserver.selectors import parse_field_selector, parse_label_selector
+from llamaops.sim.apiserver.store import Obj, Store, Watch
+from llamaops.sim.apiserver.tables import table
+from llamaops.sim.apiserver.watch import WatchStream
+from llamaops.sim.clock import Clock
+
+log = logging.getLogger("llamaops.sim.apiserver")
+DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+RETURNS_DELETED_OBJECT = {"Pod"}
+
+
+class ApiServer:
+    """A Kubernetes API emulator served over HTTP."""
+
+    def __init__(
+        self, clock: Clock | None = None, bookmark_interval: float = 10.0, history_size: int = 10000
+    ) -> None:
+        self.clock = clock or Clock()
+        self.store = Store(history_size)
+        self.registry = Registry()
+        self.api = Objects(self.store, self.registry, self.clock)
+        self.lifecycle = Lifecycle(self.api)
+        self.faults = Faults(self.store)
+        self.bookmark_interval = bookmark_interval
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        for name in DEFAULT_NAMESPACES:
+            namespaces = self.registry.find("", "v1", "namespaces")
+            assert namespaces is not None
+            self.api.create(namespaces, "", {"metadata": {"name": name}})
+
+    # --- serving -----------------------------------------------------------------------
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._errors], client_max_size=64 * 1024**2)
+        app.router.add_get("/version", self._version)
+        app.router.add_get("/healthz", self._ok)
+        app.router.add_get("/livez", self._ok)
+        app.router.add_get("/readyz", self._ok)
+        app.router.add_get("/api", self._api)
+        app.router.add_get("/apis", self._apis)
+        app.router.add_get("/openapi/v3", self._openapi_root)
+        app.router.add_get("/openapi/v3/{path:.*}", self._openapi_doc)
+        app.router.add_route("*", "/api/v1", self._group_version)
+        app.router.add_route("*", "/api/v1/{path:.*}", self._resource)
+        app.router.add_get("/apis/{group}", self._group)
+        app.router.add_get("/apis/{group}/{version}", self._group_version)
+        app.router.add_route("*", "/apis/{group}/{version}/{path:.*}", self._resource)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = self._runner.addresses[0]
+        self.url = f"http://{host}:{bound[1]}"
+        return self.url
+
+    async def stop(self) -> None:
+        self.faults.resume()
+        self.faults.close_watches()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # --- middleware --------------------------------------------------------------------
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handler(request)
+            return response
+        except ApiError as error:
+            return web.json_response(error.status(), status=error.code)
+        except web.HTTPException:
+            raise
+        except Exception as error:  # a bug in the emulator: answer as the API would, and log it
+            log.exception("internal error on %s %s", request.method, request.path)
+            failure = ApiError(500, "InternalError", f"Internal error occurred: {error}")
+            return web.json_response(failure.status(), status=500)
+
+    # --- discovery ---------------------------------------------------------------------
+    async def _ok(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def _version(self, request: web.Request) -> web.Response:
+        return web.json_response(discovery.SERVER_VERSION)
+
+    async def _api(self, request: web.Request) -> web.Response:
+        return web.json_response(discovery.api_versions())
+
+    async def _apis(self, request: web.Request) -> web.Response:
+        return web.json_response(discovery.api_group_list(self.registry))
+
+    async def _group(self, request: web.Request) -> web.Response:
+        found = discovery.api_group(self.registry, request.match_info["group"])
+        return wire.found_or_404(found)
+
+    async def _group_version(self, request: web.Request) -> web.Response:
+        if request.method != "GET":
+            raise method_not_allowed()
+        group = request.match_info.get("group", "")
+        version = request.match_info.get("version", "v1")
+        return wire.found_or_404(discovery.resource_list(self.registry, group, version))
+
+    async def _openapi_root(self, request: web.Request) -> web.Response:
+        return web.json_response(openapi_docs.root(self.registry))
+
+    async def _openapi_doc(self, request: web.Request) -> web.Response:
+        found = openapi_docs.group_version_document(self.registry, request.match_info["path"])
+        return wire.found_or_404(found)
+
+    # --- resources ---------------------------------------------------------------------
+    async def _resource(self, request: web.Request) -> web.StreamResponse:
+        target = parse(request.path, self.registry)
+        query = dict(request.query)
+        verb = wire.verb(request.method, target, query)
+        await self.faults.before(verb, target.resource.plural)
+        if verb == "watch":
+            return await self._watch(request, target, query)
+        handler = getattr(self, f"_{verb}", None)
+        if handler is None:
+            raise method_not_allowed()
+        result: web.StreamResponse = await handler(request, target, query)
+        return result
+
+    async def _list(
+        self, request: web.Request, target: Target, query: dict[str, str]
+    ) -> web.Response:
+        resource = target.resource
+        labels = parse_label_selector(query.get("labelSelector"))
+        fields = parse_field_selector(query.get("fieldSelector"))
+        items = self.store.list(resource.key, target.namespace, labels, fields)
+        items, meta = wire.paginate(items, query, self.store.revision)
+        if wire.wants_table(request):
+            return wire.respond(
+                table(
+                    resource,
+                    items,
+                    meta["resourceVersion"],
+                    include_object=query.get("includeObject", "Metadata"),
+                    now=self.clock.now(),
+                )
+            )
+        body = {
+            "kind": resource.list_kind_name,
+            "apiVersion": resource.api_version,
+            "metadata": meta,
+            "items": [wire.typed(resource, obj) for obj in items],
+        }
+        return wire.respond(body)
+
+    async def _get(
+        self, request: web.Request, target: Target, query: dict[str, str]
+    ) -> web.Response:
+        assert target.name is not None
+        obj = self.api.get(target.resource, target.namespace or "", target.name)
+        if target.subresource == "scale":
+            return wire.respond(subresources.scale_of(target.resource, obj))
+        if wire.wants_table(request):
+            return wire.respond(
+                table(
+                    target.resource,
+                    [obj],
+                    obj["metadata"]["resourceVersion"],
+                    include_object=query.get("includeObject", "Metadata"),
+                    now=self.clock.now(),
+                )
+            )
+        return wire.respond(wire.typed(target.resource, obj))
+
+    async def _watch(
+        self, request: web.Request, target: Target, query: dict[str, str]
+    ) -> web.StreamResponse:
+        resource = target.resource
+        labels = parse_label_selector(query.get("labelSelector"))
+        fields = parse_field_selector(query.get("fieldSelector"))
+        if target.name is not None:
+            fields = parse_field_selector(f"metadata.name={target.name}")
+        as_table = wire.wants_table(request)
+        include = query.get("includeObject", "Metadata")
+
+        def encode(obj: Obj) -> Obj:
+            if as_table:
+                return table(
+                    resource,
+                    [obj],
+                    obj["metadata"]["resourceVersion"],
+                    include_object=include,
+                    now=self.clock.now(),
+                )
+            return wire.typed(resource, obj)
+
+        watch = Watch(resource.key, target.namespace, labels, fields)
+        stream = WatchStream(
+            self.store,
+            resource,
+            watch,
+            query,
+            encode=encode,
+            bookmark_interval=self.bookmark_interval,
+        )
+        return await stream.serve(request, wire.JSON)
+
+    async def _create(
+        self, request: web.Request, target: Target, query: dict[str, str]
+    ) -> web.Response:
+        resource = target.resource
+        if target.subresource in ("binding", "eviction"):
+            assert target.name is not None
+            pod = self.api.get(resource, target.namespace or "", target.name)
+            body = subresources.load_json(await request.read())
+            if target.subresource == "binding":
+                return wire.respond(subresources.bind(self.api, resource, pod, body), status=201)
+            return wire.respond(
+                subresources.evict(self.api, self.lifecycle, resource, pod, body), status=201
+            )
+        if target.name is not None:
+            raise method_not_allowed()
+        if resource.namespaced and target.namespace is None:
+            raise bad_request("the namespace of the object must be given in the URL")
+        body = await wire.body(request)
+        created = self.api.create(resource, target.namespace or "", body, wire.strict(query))
+        return wire.respond(wire.typed(resource, created), status=201)
+
+    async def _update(
+        self, request: web.Request, target: Target, query: dict[str, str]
+    ) -> web.Response:
+        resource, name = target.resource, target.name
+        assert name is not None
+        body = await wire.body(request)
+        if target.subresource == "scale":
+            obj = self.api.get(resource, target.namespace or "", name)
+            return wire.respond(subresources.write_scale(self.api, resource, obj, body))
+        updated = self.api.replace(
+            resource,
+            target.namespace or "",
+            name,
+            body,
+            subresource=target.subresource,
+            strict=wire.strict(query),
+        )
+        return wire.respond(wire.typed(resource, updated))
+
+    async def _patch(
+        self, request: web.Request, target: Target, query: dict[str, str]
+    ) -> web.Response:
+        resource, name = target.resource, target.name
+        assert name is not None
+        content_type = request.headers.get("Content-Type", "application/merge-patch+json")
+        raw = await request.read()
+        if target.subresource == "scale":
+            obj = self.api.get(resource, target.namespace or "", name)
+            return wire.respond(
+                subresources.patch_scale(self.api, resource, obj, content_type, raw)
+            )
+        patched = self.api.patch(
+            resource,
+            target.namespace or "",
+            name,
+            content_type,
+            raw,
+            subresource=target.subresource,
+            strict=wire.strict(query),
+        )
+        return wire.respond(wire.typed(resource, patched))
+
+    async def _delete(
+        self, request: web.Request, target: Target, query: dict[str, str]
+    ) -> web.Response:
+        resource, name = target.resource, target.name
+        assert name is not None
+        options = await wire.delete_options(request, query)
+        obj, removed = self.lifecycle.delete(resource, target.namespace or "", name, options)
+        if removed and resource.builtin and resource.kind not in RETURNS_DELETED_OBJECT:
+            return wire.respond(subresources.success(resource, obj))
+        return wire.respond(wire.typed(resource, obj))
+
+    async def _deletecollection(
+        self, request: web.Request, target: Target, query: dict[str, str]
+    ) -> web.Response:
+        resource = target.resource
+        labels = parse_label_selector(query.get("labelSelector"))
+        fields = parse_field_selector(query.get("fieldSelector"))
+        items = self.store.list(resource.key, target.namespace, labels, fields)
+        self.lifecycle.delete_collection(resource, items, await wire.delete_options(request, query))
+        return wire.respond(
+            {
+                "kind": resource.list_kind_name,
+                "apiVersion": resource.api_version,
+                "metadata": {"resourceVersion": str(self.store.revision)},
+                "items": [wire.typed(resource, obj) for obj in items],
+            }
+        )
