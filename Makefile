@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test unit lint typecheck crd clean
+.PHONY: help demo test unit lint typecheck bench crd clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,12 +27,15 @@ unit: $(STAMP) ## only the unit tests (seconds)
 	$(BIN)/python -m pytest tests/unit
 
 lint: $(STAMP) ## ruff, and the import walls between the layers
-	$(BIN)/ruff check operator tests
-	$(BIN)/ruff format --check operator tests
+	$(BIN)/ruff check operator tests benchmarks
+	$(BIN)/ruff format --check operator tests benchmarks
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP) ## mypy --strict on operator/
 	$(BIN)/mypy operator
+
+bench: $(STAMP) ## run the benchmarks; figures go to benchmarks/results/
+	$(BIN)/python benchmarks/apiserver.py
 
 crd: $(STAMP) ## regenerate crds/ from the API models
 	$(BIN)/llamaops crd > crds/llamadeployments.serving.llamaops.io.yaml

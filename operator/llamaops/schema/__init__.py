@@ -6,7 +6,7 @@ and the local cluster's API server uses it for every custom resource write.
 """
 
 from llamaops.schema.admission import FieldError, admit, admit_spec_of
-from llamaops.schema.cel import rule_compile_errors
+from llamaops.schema.cel_check import rule_compile_errors
 from llamaops.schema.structural import unknown_fields
 
 __all__ = ["FieldError", "admit", "admit_spec_of", "rule_compile_errors", "unknown_fields"]

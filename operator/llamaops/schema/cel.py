@@ -1,10 +1,8 @@
 """CEL rules (`x-kubernetes-validations`) checked with cel-python, `self` bound as in Kubernetes.
 
-A rule that cannot be compiled is reported by `rule_compile_errors` so that a CRD carrying
-it is refused when it is created, rather than its rule being skipped.
+Rules are checked before a CRD is accepted in cel_check.py.
 """
 
-from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -17,21 +15,10 @@ RULES = "x-kubernetes-validations"
 
 
 @lru_cache(maxsize=512)
-def _program(rule: str) -> Any:
+def compiled(rule: str) -> Any:
+    """The rule, compiled once; raises when it does not parse."""
     env = celpy.Environment()
     return env.program(env.compile(rule))
-
-
-def rule_compile_errors(schema: Schema, path: str = "") -> list[str]:
-    """Every rule in the schema that CEL cannot compile, with where it is."""
-    errors = []
-    for where, node in _nodes(schema, path):
-        for entry in node.get(RULES, []):
-            try:
-                _program(entry["rule"])
-            except Exception as error:  # cel-python raises several unrelated types
-                errors.append(f"{where or '<root>'}: rule {entry['rule']!r}: {error}")
-    return errors
 
 
 def rule_violations(
@@ -60,22 +47,17 @@ def rule_violations(
     return found
 
 
-def _holds(rule: str, value: Any, old: Any) -> bool:
+def evaluate(rule: str, value: Any, old: Any = None) -> Any:
+    """The rule's result with `self` (and `oldSelf`) bound; raises on compile or type errors."""
     activation = {"self": json_to_cel(value)}
     if old is not None:
         activation["oldSelf"] = json_to_cel(old)
-    result = _program(rule).evaluate(activation)
+    return compiled(rule).evaluate(activation)
+
+
+def _holds(rule: str, value: Any, old: Any) -> bool:
+    result = evaluate(rule, value, old)
     return isinstance(result, celtypes.BoolType) and bool(result)
-
-
-def _nodes(schema: Schema, path: str) -> Iterator[tuple[str, Schema]]:
-    yield path, schema
-    for name, prop in schema.get("properties", {}).items():
-        yield from _nodes(prop, _join(path, name))
-    if "items" in schema:
-        yield from _nodes(schema["items"], path + "[*]")
-    if isinstance(schema.get("additionalProperties"), dict):
-        yield from _nodes(schema["additionalProperties"], path + "[*]")
 
 
 def _join(path: str, name: str) -> str:

@@ -6,6 +6,8 @@ from typing import Any
 Schema = dict[str, Any]
 
 PRESERVE = "x-kubernetes-preserve-unknown-fields"
+# Kept at the root of every object whether or not the schema declares them.
+ROOT_FIELDS = ("apiVersion", "kind", "metadata")
 
 
 def apply_defaults(schema: Schema, value: Any) -> Any:
@@ -40,7 +42,7 @@ def prune(schema: Schema, value: Any, is_root: bool = False) -> Any:
                 out[name] = item if is_root and name == "metadata" else prune(props[name], item)
             elif isinstance(extra, dict):
                 out[name] = prune(extra, item)
-            elif schema.get(PRESERVE) or (is_root and name in ("apiVersion", "kind")):
+            elif schema.get(PRESERVE) or (is_root and name in ROOT_FIELDS):
                 out[name] = copy.deepcopy(item)
         return out
     if isinstance(value, list) and "items" in schema:
@@ -62,7 +64,7 @@ def unknown_fields(schema: Schema, value: Any, path: str = "", is_root: bool = F
                     found += unknown_fields(props[name], item, where)
             elif isinstance(extra, dict):
                 found += unknown_fields(extra, item, where)
-            elif not (schema.get(PRESERVE) or (is_root and name in ("apiVersion", "kind"))):
+            elif not (schema.get(PRESERVE) or (is_root and name in ROOT_FIELDS)):
                 found.append(where)
     elif isinstance(value, list) and "items" in schema:
         for index, item in enumerate(value):

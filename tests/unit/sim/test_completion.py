@@ -9,13 +9,9 @@ import pytest
 from kubernetes.client import ApiClient
 from pydantic import ValidationError
 
-from llamaops.sim.apiserver.completion import (
-    complete,
-    default_tolerations,
-    image_pull_policy,
-    parse_quantity,
-    qos_class,
-)
+from llamaops.sim.apiserver.completion import complete
+from llamaops.sim.apiserver.pod_defaults import default_tolerations, image_pull_policy, qos_class
+from llamaops.sim.apiserver.quantities import parse_quantity
 from llamaops.sim.apiserver.resources import BUILTINS, ResourceType
 
 Obj = dict[str, Any]

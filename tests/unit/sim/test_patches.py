@@ -229,7 +229,7 @@ def test_a_json_patch_body_that_is_not_a_list_of_objects_is_a_bad_request(body: 
         (
             pod(container("app")),
             {"spec": {"containers": [container("metrics", "exporter:1")]}},
-            pod(container("app"), container("metrics", "exporter:1")),
+            pod(container("metrics", "exporter:1"), container("app")),
         ),
         (
             pod(container("app", env=[{"name": "A", "value": "1"}, {"name": "B", "value": "2"}])),
@@ -299,8 +299,8 @@ def test_a_json_patch_body_that_is_not_a_list_of_objects_is_a_bad_request(body: 
                 container(
                     "app",
                     volumeMounts=[
-                        {"mountPath": "/models", "name": "cache"},
                         {"mountPath": "/cache", "name": "cache"},
+                        {"mountPath": "/models", "name": "cache"},
                     ],
                 )
             ),
@@ -323,7 +323,7 @@ def test_a_json_patch_body_that_is_not_a_list_of_objects_is_a_bad_request(body: 
     ],
     ids=[
         "a container is merged by name and the other is kept",
-        "a container with a new name is appended",
+        "a container with a new name goes first, as the apiserver orders it",
         "env is merged by name",
         "$patch delete removes one container",
         "$patch replace in a list replaces the list",
@@ -370,10 +370,11 @@ UPSTREAM_MERGE_KEYS = [
 def test_a_list_with_a_merge_key_upstream_is_merged_on_it(field: str, key: str) -> None:
     original = {"spec": {field: [{key: 1, "note": "old"}, {key: 2}]}}
     patch = {"spec": {field: [{key: 1, "note": "new"}, {key: 3}]}}
+    # As apimachinery's normalizeElementOrder: the new item goes before the server-only one.
     assert strategic_merge_patch(original, patch)["spec"][field] == [
         {key: 1, "note": "new"},
-        {key: 2},
         {key: 3},
+        {key: 2},
     ]
 
 
@@ -441,8 +442,8 @@ def test_service_ports_are_merged_by_port() -> None:
     patch = {"spec": {"ports": [{"port": 80, "targetPort": 8000}, {"port": 443}]}}
     assert strategic_merge_patch(original, patch)["spec"]["ports"] == [
         {"name": "http", "port": 80, "targetPort": 8000},
-        {"name": "metrics", "port": 9090},
         {"port": 443},
+        {"name": "metrics", "port": 9090},
     ]
 
 
@@ -451,7 +452,7 @@ def test_owner_references_are_merged_by_uid() -> None:
     second = {"kind": "LlamaDeployment", "name": "code", "uid": "u2"}
     original = {"metadata": {"ownerReferences": [first]}}
     patched = strategic_merge_patch(original, {"metadata": {"ownerReferences": [second]}})
-    assert patched["metadata"]["ownerReferences"] == [first, second]
+    assert patched["metadata"]["ownerReferences"] == [second, first]
 
 
 @pytest.mark.parametrize(

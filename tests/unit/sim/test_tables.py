@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from llamaops.sim.apiserver.builtin_columns import human_duration, since
+from llamaops.sim.apiserver.columns import human_duration, since
 from llamaops.sim.apiserver.resources import BUILTINS, ResourceType
 from llamaops.sim.apiserver.tables import table
 from tests.builders import a_deployment, gpu_node

@@ -64,6 +64,18 @@ def prepare_update(resource: ResourceType, old: Obj, new: Obj, api: "Objects") -
     return new
 
 
+def holds_removal(resource: ResourceType, obj: Obj) -> bool:
+    """Whether a finalizer still holds an object being deleted: metadata.finalizers, and
+    for namespaces spec.finalizers too (the namespace controller empties them)."""
+    if obj["metadata"].get("finalizers"):
+        return True
+    return (
+        resource.builtin
+        and resource.kind == "Namespace"
+        and bool((obj.get("spec") or {}).get("finalizers"))
+    )
+
+
 def complete(resource: ResourceType, obj: Obj) -> Obj:
     return complete_builtin(resource, obj) if resource.builtin else obj
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from llamaops.sim.apiserver.errors import conflict
 from llamaops.sim.apiserver.meta import finalizers, is_deleting, owner_uids
-from llamaops.sim.apiserver.objects import Objects
+from llamaops.sim.apiserver.objects import INTERNAL, Objects
 from llamaops.sim.apiserver.registry import custom_resource_types
 from llamaops.sim.apiserver.resources import ResourceType
 from llamaops.sim.apiserver.store import Obj
@@ -38,6 +38,8 @@ class Lifecycle:
         """Delete or start deleting; returns the object and whether it is gone already."""
         obj = self.api.get(resource, namespace, name)
         self._check_preconditions(resource, obj, options.get("preconditions") or {})
+        if "All" in (options.get("dryRun") or []):
+            return obj, False
         policy = options.get("propagationPolicy") or "Background"
         grace = options.get("gracePeriodSeconds")
         if policy == "Orphan":
@@ -151,9 +153,15 @@ class Lifecycle:
         if any(self._exists(r, o) for r, o in contents):
             _later(self._schedule)
             return
-        if finalizers(ns):
-            return
-        self.api.remove(resource, ns)
+        spec_finalizers = (ns.get("spec") or {}).get("finalizers") or []
+        if NAMESPACE_FINALIZER in spec_finalizers:  # what the namespace controller's /finalize does
+            finalized = copy.deepcopy(ns)
+            finalized["spec"]["finalizers"] = [
+                f for f in spec_finalizers if f != NAMESPACE_FINALIZER
+            ]
+            self.api.commit_update(resource, ns, finalized, INTERNAL)
+        elif not finalizers(ns):
+            self.api.remove(resource, ns)
 
     def _empty_crd(self, resource: ResourceType, crd: Obj) -> None:
         group, plural = crd["spec"]["group"], crd["spec"]["names"]["plural"]

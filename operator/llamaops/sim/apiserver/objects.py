@@ -40,6 +40,7 @@ from llamaops.sim.apiserver.meta import (
     with_type,
     without_server_fields,
 )
+from llamaops.sim.apiserver.options import WriteOptions
 from llamaops.sim.apiserver.patches import APPLY, PatchError, patch_object, server_side_apply
 from llamaops.sim.apiserver.registry import Registry
 from llamaops.sim.apiserver.resources import ResourceType
@@ -78,8 +79,9 @@ class Objects:
 
     # --- create ------------------------------------------------------------------------
     def create(
-        self, resource: ResourceType, namespace: str, body: Obj, strict: bool = False
+        self, resource: ResourceType, namespace: str, body: Obj, options: WriteOptions | None = None
     ) -> Obj:
+        options = options or WriteOptions()
         obj = self._typed_body(resource, body)
         meta = obj.setdefault("metadata", {})
         self._check_namespace(resource, namespace, meta)
@@ -100,7 +102,9 @@ class Objects:
         if resource.tracks_generation:
             meta["generation"] = 1
         obj = kinds.prepare_create(resource, obj, self)
-        obj = self._admit(resource, obj, None, strict)
+        obj = self._admit(resource, obj, None, options)
+        if options.dry_run:
+            return obj
         created = self.store.write(resource.key, obj, None)
         self._notify(resource, None, created)
         return created
@@ -114,12 +118,12 @@ class Objects:
         body: Obj,
         *,
         subresource: str | None = None,
-        strict: bool = False,
+        options: WriteOptions | None = None,
     ) -> Obj:
         old = self.get(resource, namespace, name)
         new = self._typed_body(resource, body)
         self._check_identity(resource, name, namespace, new)
-        return self.commit_update(resource, old, new, subresource, strict)
+        return self.commit_update(resource, old, new, subresource, options)
 
     def patch(
         self,
@@ -130,7 +134,7 @@ class Objects:
         raw: bytes,
         *,
         subresource: str | None = None,
-        strict: bool = False,
+        options: WriteOptions | None = None,
     ) -> Obj:
         old = self.store.get(resource.key, namespace, name)
         if old is None:
@@ -139,7 +143,7 @@ class Objects:
                     resource,
                     namespace,
                     server_side_apply(None, _load(raw), builtin=resource.builtin),
-                    strict,
+                    options,
                 )
             raise not_found(resource, name)
         try:
@@ -147,7 +151,7 @@ class Objects:
         except PatchError as error:
             raise ApiError(error.code, error.reason, error.message) from None
         self._check_identity(resource, name, namespace, new)
-        return self.commit_update(resource, old, with_type(resource, new), subresource, strict)
+        return self.commit_update(resource, old, with_type(resource, new), subresource, options)
 
     def commit_update(
         self,
@@ -155,9 +159,10 @@ class Objects:
         old: Obj,
         new: Obj,
         subresource: str | None = None,
-        strict: bool = False,
+        options: WriteOptions | None = None,
     ) -> Obj:
         """The checks every update shares, then the write (or nothing, for a no-op)."""
+        options = options or WriteOptions()
         name = old["metadata"]["name"]
         wanted_rv = new.get("metadata", {}).get("resourceVersion")
         if wanted_rv and wanted_rv != old["metadata"]["resourceVersion"]:
@@ -170,16 +175,24 @@ class Objects:
                 name,
                 [("metadata.finalizers", NO_NEW_FINALIZERS + str(sorted(added)))],
             )
-        new = self._admit(resource, new, old, strict)
+        new = self._admit(resource, new, old, options)
         if resource.tracks_generation and without_server_fields(
             new, resource.status_is_subresource
         ) != without_server_fields(old, resource.status_is_subresource):
             new["metadata"]["generation"] = int(old["metadata"].get("generation", 1)) + 1
         if comparable(new) == comparable(old):
             return old
+        if options.dry_run:
+            return new
+        if is_deleting(old) and not kinds.holds_removal(resource, new):
+            # The last finalizer went: the object is deleted without a last write, and the
+            # DELETED event shows it as last stored (finalizer included), as etcd reports it.
+            gone = self.remove(resource, old)
+            new["metadata"]["resourceVersion"] = gone["metadata"]["resourceVersion"]
+            return new
         written = self.store.write(resource.key, new, old)
         self._notify(resource, old, written)
-        if is_deleting(written) and not finalizers(written):
+        if is_deleting(written) and not kinds.holds_removal(resource, written):
             self.remove(resource, written)
         return written
 
@@ -279,19 +292,22 @@ class Objects:
                 new.pop("status", None)
         return kinds.prepare_update(resource, old, new, self)
 
-    def _admit(self, resource: ResourceType, obj: Obj, old: Obj | None, strict: bool) -> Obj:
+    def _admit(
+        self, resource: ResourceType, obj: Obj, old: Obj | None, options: WriteOptions
+    ) -> Obj:
         if resource.schema is None:
             return kinds.complete(resource, obj)
         name = obj["metadata"].get("name", "")
-        if strict:
-            unknown = unknown_fields(resource.schema, obj, is_root=True)
-            if unknown:
-                fields = ", ".join(f'unknown field "{f}"' for f in unknown)
-                kind, version = resource.kind, resource.version
-                raise bad_request(
-                    f'{kind} in version "{version}" cannot be handled as a {kind}: '
-                    f"strict decoding error: {fields}"
-                )
+        unknown = unknown_fields(resource.schema, obj, is_root=True)
+        if unknown and options.field_validation == "Warn":
+            options.warnings += [f'unknown field "{field}"' for field in unknown]
+        if unknown and options.field_validation == "Strict":
+            fields = ", ".join(f'unknown field "{f}"' for f in unknown)
+            kind, version = resource.kind, resource.version
+            raise bad_request(
+                f'{kind} in version "{version}" cannot be handled as a {kind}: '
+                f"strict decoding error: {fields}"
+            )
         stored, errors = admit(resource.schema, obj, old)
         if errors:
             raise invalid(resource, name, [(e.field, e.message) for e in errors])

@@ -4,6 +4,37 @@ from dataclasses import dataclass, field
 from typing import Any
 
 READ_VERBS = ("get", "list", "watch")
+# Field selectors each kind accepts (kube-apiserver refuses others with 400).
+COMMON_FIELD_LABELS = ("metadata.name", "metadata.namespace")
+FIELD_LABELS: dict[str, tuple[str, ...]] = {
+    "Pod": (
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "spec.hostNetwork",
+        "status.phase",
+        "status.podIP",
+        "status.podIPs",
+        "status.nominatedNodeName",
+    ),
+    "Event": (
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    ),
+    "Node": ("spec.unschedulable",),
+    "Secret": ("type",),
+    "Namespace": ("status.phase",),
+}
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 
 
@@ -43,6 +74,11 @@ class ResourceType:
     @property
     def status_is_subresource(self) -> bool:
         return "status" in self.subresources
+
+    @property
+    def field_labels(self) -> tuple[str, ...]:
+        extra = FIELD_LABELS.get(self.kind, ()) if self.builtin else ()
+        return COMMON_FIELD_LABELS + extra
 
     @property
     def singular_name(self) -> str:

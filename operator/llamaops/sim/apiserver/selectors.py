@@ -63,7 +63,8 @@ def parse_label_selector(text: str | None) -> LabelSelector:
     return LabelSelector(tuple(_label_term(term) for term in _split_terms(text)))
 
 
-def parse_field_selector(text: str | None) -> FieldSelector:
+def parse_field_selector(text: str | None, supported: tuple[str, ...] = ()) -> FieldSelector:
+    """Terms on the `supported` field paths (any path when none are given)."""
     if not text:
         return FieldSelector()
     terms = []
@@ -72,6 +73,8 @@ def parse_field_selector(text: str | None) -> FieldSelector:
         if match is None:
             raise bad_request(f'invalid field selector: "{term}"')
         path, op, value = match.groups()
+        if supported and path not in supported:
+            raise bad_request(f"field label not supported: {path}")
         terms.append((path, op != "!=", value))
     return FieldSelector(tuple(terms))
 

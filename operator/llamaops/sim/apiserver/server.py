@@ -24,7 +24,8 @@ from llamaops.sim.clock import Clock
 
 log = logging.getLogger("llamaops.sim.apiserver")
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-RETURNS_DELETED_OBJECT = {"Pod"}
+# Built-in kinds whose immediate DELETE answers with the deleted object (others: a Status).
+RETURNS_DELETED_OBJECT = {"Pod", "Service"}
 
 
 class ApiServer:
@@ -146,9 +147,11 @@ class ApiServer:
     ) -> web.Response:
         resource = target.resource
         labels = parse_label_selector(query.get("labelSelector"))
-        fields = parse_field_selector(query.get("fieldSelector"))
-        items = self.store.list(resource.key, target.namespace, labels, fields)
-        items, meta = wire.paginate(items, query, self.store.revision)
+        fields = parse_field_selector(query.get("fieldSelector"), resource.field_labels)
+        token = wire.continue_token(query)
+        at = token[0] if token is not None else self.store.revision
+        items = self.store.list(resource.key, target.namespace, labels, fields, at=at)
+        items, meta = wire.paginate(items, query, token, at)
         if wire.wants_table(request):
             return wire.respond(
                 table(
@@ -191,7 +194,7 @@ class ApiServer:
     ) -> web.StreamResponse:
         resource = target.resource
         labels = parse_label_selector(query.get("labelSelector"))
-        fields = parse_field_selector(query.get("fieldSelector"))
+        fields = parse_field_selector(query.get("fieldSelector"), resource.field_labels)
         if target.name is not None:
             fields = parse_field_selector(f"metadata.name={target.name}")
         as_table = wire.wants_table(request)
@@ -237,8 +240,9 @@ class ApiServer:
         if resource.namespaced and target.namespace is None:
             raise bad_request("the namespace of the object must be given in the URL")
         body = await wire.body(request)
-        created = self.api.create(resource, target.namespace or "", body, wire.strict(query))
-        return wire.respond(wire.typed(resource, created), status=201)
+        options = wire.write_options(query)
+        created = self.api.create(resource, target.namespace or "", body, options)
+        return wire.respond(wire.typed(resource, created), 201, options.warnings)
 
     async def _update(
         self, request: web.Request, target: Target, query: dict[str, str]
@@ -249,15 +253,16 @@ class ApiServer:
         if target.subresource == "scale":
             obj = self.api.get(resource, target.namespace or "", name)
             return wire.respond(subresources.write_scale(self.api, resource, obj, body))
+        options = wire.write_options(query)
         updated = self.api.replace(
             resource,
             target.namespace or "",
             name,
             body,
             subresource=target.subresource,
-            strict=wire.strict(query),
+            options=options,
         )
-        return wire.respond(wire.typed(resource, updated))
+        return wire.respond(wire.typed(resource, updated), 200, options.warnings)
 
     async def _patch(
         self, request: web.Request, target: Target, query: dict[str, str]
@@ -265,12 +270,15 @@ class ApiServer:
         resource, name = target.resource, target.name
         assert name is not None
         content_type = request.headers.get("Content-Type", "application/merge-patch+json")
+        if content_type.startswith("application/apply-patch") and not query.get("fieldManager"):
+            raise bad_request("PATCH with apply requires a fieldManager query parameter")
         raw = await request.read()
         if target.subresource == "scale":
             obj = self.api.get(resource, target.namespace or "", name)
             return wire.respond(
                 subresources.patch_scale(self.api, resource, obj, content_type, raw)
             )
+        options = wire.write_options(query)
         patched = self.api.patch(
             resource,
             target.namespace or "",
@@ -278,9 +286,9 @@ class ApiServer:
             content_type,
             raw,
             subresource=target.subresource,
-            strict=wire.strict(query),
+            options=options,
         )
-        return wire.respond(wire.typed(resource, patched))
+        return wire.respond(wire.typed(resource, patched), 200, options.warnings)
 
     async def _delete(
         self, request: web.Request, target: Target, query: dict[str, str]
@@ -289,7 +297,7 @@ class ApiServer:
         assert name is not None
         options = await wire.delete_options(request, query)
         obj, removed = self.lifecycle.delete(resource, target.namespace or "", name, options)
-        if removed and resource.builtin and resource.kind not in RETURNS_DELETED_OBJECT:
+        if removed and not (resource.builtin and resource.kind in RETURNS_DELETED_OBJECT):
             return wire.respond(subresources.success(resource, obj))
         return wire.respond(wire.typed(resource, obj))
 
@@ -298,7 +306,7 @@ class ApiServer:
     ) -> web.Response:
         resource = target.resource
         labels = parse_label_selector(query.get("labelSelector"))
-        fields = parse_field_selector(query.get("fieldSelector"))
+        fields = parse_field_selector(query.get("fieldSelector"), resource.field_labels)
         items = self.store.list(resource.key, target.namespace, labels, fields)
         self.lifecycle.delete_collection(resource, items, await wire.delete_options(request, query))
         return wire.respond(

@@ -85,15 +85,41 @@ class Store:
         namespace: str | None = None,
         labels: LabelSelector | None = None,
         fields: FieldSelector | None = None,
+        at: int | None = None,
     ) -> list[Obj]:
+        """Objects sorted by namespace and name; `at` reads them as they were at a version."""
+        objects = self._objects.get(key, {})
+        if at is not None and at < self.revision:
+            objects = self._snapshot(key, at)
         found = [
             obj
-            for (ns, _), obj in sorted(self._objects.get(key, {}).items())
+            for (ns, _), obj in sorted(objects.items())
             if (namespace is None or ns == namespace)
             and (labels is None or labels.matches(obj))
             and (fields is None or fields.matches(obj))
         ]
         return found
+
+    def _snapshot(self, key: Key, at: int) -> dict[tuple[str, str], Obj]:
+        """The objects of `key` as they were at version `at`, undoing later changes."""
+        if at < self._compacted:
+            raise gone(
+                "The provided continue parameter is too old to display a consistent list "
+                "result. You can start a new list without the continue parameter."
+            )
+        snapshot = dict(self._objects.get(key, {}))
+        for change in reversed(self._history):
+            if change.rv <= at:
+                break
+            if change.key != key:
+                continue
+            meta = change.obj["metadata"]
+            where = (meta.get("namespace", ""), meta["name"])
+            if change.type == "ADDED":
+                snapshot.pop(where, None)
+            elif change.old is not None:
+                snapshot[where] = change.old
+        return snapshot
 
     def count(self) -> int:
         return sum(len(objects) for objects in self._objects.values())

@@ -21,9 +21,10 @@ Not implemented, or not exactly:
 - Strategies follow the field name, not the kind: a field named like a merged one (`ports`,
   `conditions`, `addresses`) is merged wherever its items carry the merge key. Lists of
   primitives with `patchStrategy: merge` other than `metadata.finalizers` are replaced.
-- Without `$setElementOrder`, merged lists keep the original order and append new items;
-  the apiserver interleaves them (`normalizeElementOrder`), which can put new items first.
-  With it, items it does not name go after the ones it names rather than being interleaved.
+- Without `$setElementOrder`, patched and server-only items are interleaved by their place in
+  the original as the apiserver's `normalizeElementOrder` does: a new item goes before the
+  server-only items it meets. With it, items it does not name go after the ones it names
+  rather than being interleaved.
   Its consistency with the patch list is not checked.
 - Every malformed patch raises `StrategicMergeError`; the apiserver answers some of these with
   400 and others with 500.
@@ -183,14 +184,36 @@ def _merge_by_key(original: list[Any], patch: list[Any], key: str, field: str) -
             raise StrategicMergeError(f"unknown patch type: {item[PATCH_DIRECTIVE]} in map: {item}")
     if replace:
         return [_merge_map({}, update, parent=field) for update in updates]
+    patched: list[Any] = []
     for update in updates:
         value = _key_of(update, key)
         index = next((n for n, item in enumerate(items) if _has_key(item, key, value)), None)
-        if index is None:
-            items.append(_merge_map({}, update, parent=field))
+        patched.append(_merge_map({} if index is None else items.pop(index), update, field))
+    return _interleaved(items, patched, [_identity(item, key) for item in original], key)
+
+
+def _interleaved(
+    server_only: list[Any], patched: list[Any], server_order: list[Any], key: str
+) -> list[Any]:
+    """apimachinery's normalizeElementOrder: two lists merged by their place in the original;
+    an item the original lacks (a new one) goes before the server-only item it meets."""
+
+    def place(item: Any) -> int:
+        identity = _identity(item, key)
+        return server_order.index(identity) if identity in server_order else -1
+
+    merged: list[Any] = []
+    left, right = list(server_only), list(patched)
+    while left or right:
+        if not right or (left and 0 <= place(left[0]) < place(right[0])):
+            merged.append(left.pop(0))
         else:
-            items[index] = _merge_map(items[index], update, parent=field)
-    return items
+            merged.append(right.pop(0))
+    return merged
+
+
+def _identity(item: Any, key: str) -> Any:
+    return item.get(key) if isinstance(item, dict) else item
 
 
 def _key_of(item: Mapping[str, Any], key: str) -> Any:

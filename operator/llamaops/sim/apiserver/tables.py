@@ -14,14 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from llamaops.sim.apiserver.builtin_columns import (
-    CREATED_DOC,
-    NAME,
-    column,
-    parse_timestamp,
-    printer_for,
-    since,
-)
+from llamaops.sim.apiserver.builtin_columns import printer_for
+from llamaops.sim.apiserver.columns import CREATED_DOC, NAME, column, parse_timestamp, since
 from llamaops.sim.apiserver.resources import ResourceType
 
 Obj = dict[str, Any]

@@ -38,6 +38,7 @@ class WatchStream:
         self.store = store
         self.resource = resource
         self.watch = watch
+        self.sent_rv = 0
         self.query = query
         self.encode = encode
         self.bookmark_interval = bookmark_interval
@@ -46,17 +47,19 @@ class WatchStream:
         self.timeout = float(timeout) if timeout else DEFAULT_TIMEOUT * (1 + random.random())
 
     async def serve(self, request: web.Request, content_type: str) -> web.StreamResponse:
+        try:  # registered before the first await, so no write can fall between list and watch
+            initial: list[tuple[str, Obj]] | ApiError = self._open()
+        except ApiError as error:
+            initial = error
         response = web.StreamResponse(headers={"Content-Type": content_type})
         response.enable_chunked_encoding()
         await response.prepare(request)
-        try:
-            initial = self._open()
-        except ApiError as error:
-            await self._send(response, "ERROR", error.status())
+        if isinstance(initial, ApiError):
+            await self._send(response, "ERROR", initial.status())
             return response
         try:
             for event_type, obj in initial:
-                await self._send(response, event_type, self.encode(obj))
+                await self._event(response, event_type, obj)
             if self.query.get("sendInitialEvents") == "true":
                 await self._bookmark(response, initial_end=True)
             await self._stream(response)
@@ -69,6 +72,7 @@ class WatchStream:
     def _open(self) -> list[tuple[str, Obj]]:
         version = self.query.get("resourceVersion") or ""
         initial_events = self.query.get("sendInitialEvents") == "true"
+        self.sent_rv = self.store.revision
         if version in ("", "0") or initial_events:
             self.store.open_watch(self.watch, None)
             current = self.store.list(
@@ -79,6 +83,7 @@ class WatchStream:
             since = int(version)
         except ValueError:
             raise ApiError(400, "BadRequest", f"invalid resource version: {version}") from None
+        self.sent_rv = since
         return self.store.open_watch(self.watch, since)
 
     async def _stream(self, response: web.StreamResponse) -> None:
@@ -88,6 +93,7 @@ class WatchStream:
         while True:
             now = loop.time()
             if now >= deadline:
+                await self._drain(response)
                 if self.bookmarks:
                     await self._bookmark(response)
                 return
@@ -105,10 +111,24 @@ class WatchStream:
             if event_type == "ERROR":
                 await self._send(response, "ERROR", obj)
                 return
-            await self._send(response, event_type, self.encode(obj))
+            await self._event(response, event_type, obj)
+
+    async def _drain(self, response: web.StreamResponse) -> None:
+        """Send what is queued, so that a closing bookmark runs ahead of nothing unsent."""
+        while not self.watch.queue.empty():
+            event = self.watch.queue.get_nowait()
+            if event is None or event[0] == "ERROR":
+                return
+            await self._event(response, *event)
+
+    async def _event(self, response: web.StreamResponse, event_type: str, obj: Obj) -> None:
+        await self._send(response, event_type, self.encode(obj))
+        self.sent_rv = max(self.sent_rv, int(obj["metadata"]["resourceVersion"]))
 
     async def _bookmark(self, response: web.StreamResponse, initial_end: bool = False) -> None:
-        metadata: dict[str, Any] = {"resourceVersion": str(self.store.revision)}
+        # A bookmark may claim the store's version only when nothing is waiting to be sent.
+        version = self.store.revision if self.watch.queue.empty() else self.sent_rv
+        metadata: dict[str, Any] = {"resourceVersion": str(version)}
         if initial_end:
             metadata["annotations"] = {"k8s.io/initial-events-end": "true"}
         obj = {
