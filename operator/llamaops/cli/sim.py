@@ -6,6 +6,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from llamaops.cli.sim_traffic import register_traffic
+from llamaops.cli.sim_up import register_up
 from llamaops.sim.kubeconfig import write_kubeconfig
 
 
@@ -21,6 +23,8 @@ def register(commands: Any) -> None:
     api.add_argument("--port", type=int, default=0, help="port (0 picks a free one)")
     api.add_argument("--kubeconfig", type=Path, required=True, help="where to write the kubeconfig")
     api.set_defaults(run=run_api)
+    register_up(sim)
+    register_traffic(sim)
 
 
 def run_api(args: argparse.Namespace) -> int:

@@ -1,0 +1,1 @@
+"""The cluster around the API emulator: GPU nodes, scheduler, kubelet, endpoints, proxy."""

@@ -1,0 +1,95 @@
+"""The container runtime of the local cluster: which container a pod's spec becomes.
+
+- `vllm serve ...` becomes a simulated vLLM engine on the pod's own address (or, in
+  "process" mode, the pod's command itself, run as a local process), shaped by the node's
+  GPU and the cluster file's checkpoint registry;
+- anything else becomes an idle container.
+"""
+
+from typing import Any
+
+from llamaops.sim.cluster.access import ClusterApi
+from llamaops.sim.cluster.config import ClusterFile
+from llamaops.sim.cluster.containers import Container, IdleContainer, ProcessContainer
+from llamaops.sim.engine.args import EngineArgsError, parse_command_line, serve_arguments
+from llamaops.sim.engine.engine import SimulatedEngine
+from llamaops.sim.engine.profile import EngineProfile
+
+Obj = dict[str, Any]
+MEMORY_LABEL = "nvidia.com/gpu.memory"
+
+
+class EngineRuntime:
+    def __init__(self, config: ClusterFile, api: ClusterApi) -> None:
+        self.config, self.api = config, api
+        self.engines: dict[str, SimulatedEngine] = {}  # pod uid -> its engine, for faults
+
+    def container_for(self, node: str, pod: Obj, spec: Obj, ip: str) -> Container:
+        command_line = [*(spec.get("command") or []), *(spec.get("args") or [])]
+        if serve_arguments(command_line) is None:
+            return IdleContainer()
+        if self.config.engine.mode == "process":
+            return ProcessContainer(
+                self._local_command(command_line),
+                {"POD_IP": ip, "POD_NAME": pod["metadata"]["name"]},
+            )
+        try:
+            args = parse_command_line(command_line)
+        except EngineArgsError:
+            return _Failing()  # vLLM refuses its arguments: the container exits at once
+        engine = SimulatedEngine(
+            args,
+            host=ip,
+            pod_name=pod["metadata"]["name"],
+            clock=self.api.clock,
+            profile=self._profile(node, command_line, args.model),
+        )
+        self.engines[pod["metadata"]["uid"]] = engine
+        return engine
+
+    def engine_of(self, pod_uid: str) -> SimulatedEngine | None:
+        return self.engines.get(pod_uid)
+
+    async def close(self) -> None:
+        for engine in self.engines.values():
+            engine.kill()
+        self.engines.clear()
+
+    def _profile(self, node: str, command_line: list[str], model: str) -> EngineProfile:
+        labels = (self.api.get("nodes", "", node) or {}).get("metadata", {}).get("labels", {})
+        memory = labels.get(MEMORY_LABEL)
+        engine = self.config.engine
+        checkpoint = self._checkpoint(model, _flag(command_line, "--revision"))
+        return EngineProfile(
+            gpu_memory_mib=int(memory) if memory and str(memory).isdigit() else 81559,
+            load_bandwidth_gbps=engine.load_bandwidth_gbps,
+            startup_seconds=engine.startup_seconds,
+            checkpoint=checkpoint.behaviour if checkpoint else "ok",
+            slow_factor=checkpoint.slow_factor if checkpoint else 5.0,
+        )
+
+    def _checkpoint(self, model: str, revision: str | None) -> Any:
+        registry = self.config.checkpoints
+        keys = [f"{model}@{revision}"] if revision else []
+        return next((registry[k] for k in [*keys, model] if k in registry), None)
+
+    def _local_command(self, command_line: list[str]) -> list[str]:
+        """The pod's command with model URIs replaced by the local directories mapped to them."""
+        dirs = self.config.engine.model_dirs
+        return [dirs.get(word, word) for word in command_line]
+
+
+def _flag(words: list[str], name: str) -> str | None:
+    for index, word in enumerate(words):
+        if word == name and index + 1 < len(words):
+            return words[index + 1]
+        if word.startswith(name + "="):
+            return word.split("=", 1)[1]
+    return None
+
+
+class _Failing(IdleContainer):
+    """A container whose process exits with an error as soon as it starts."""
+
+    async def start(self) -> None:
+        self._exit(1)
