@@ -45,12 +45,17 @@ async def _serve(config: Any, args: argparse.Namespace) -> int:
     server = ApiServer(clock=Clock(args.speed))
     url = await server.start(args.host, args.port)
     cluster = LocalCluster(config, server)
+    cluster.proxies.announce = lambda line: print(line, flush=True)
     await cluster.start()
     write_kubeconfig(args.kubeconfig, url)
     nodes = ", ".join(sorted(cluster.kubelets))
     print(f"Local cluster at {url} (speed {args.speed:g}x), nodes: {nodes}", flush=True)
     print(f"  kubectl --kubeconfig {args.kubeconfig} get nodes", flush=True)
-    print("  Service proxies are recorded on each Service as sim.llamaops.io/proxy-url", flush=True)
+    print(
+        "  each Service's proxy URL is printed here and kept in its annotation "
+        "sim.llamaops.io/proxy-url",
+        flush=True,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -3,16 +3,28 @@ its own on the loopback network, as every pod gets one on a cluster's network. N
 addresses come from TEST-NET-1 (192.0.2.0/24): shown in status, never contacted."""
 
 import ipaddress
+import itertools
+import os
 
 POD_NETWORK = ipaddress.ip_network("127.16.0.0/12")  # clear of 127.0.0.1 and its neighbours
 NODE_NETWORK = ipaddress.ip_network("192.0.2.0/24")
+# Each cluster takes its own block of the pod network (by process and by order of start), so
+# that two local clusters on one machine (a demo and a test run, say) do not share addresses.
+BLOCK_SIZE = 4096
+BLOCKS = POD_NETWORK.num_addresses // BLOCK_SIZE
 
 
 class PodAddresses:
     """Hands out pod IPs; an address returns to the pool only once its pod is gone."""
 
-    def __init__(self) -> None:
-        self._next = int(POD_NETWORK.network_address) + 1
+    _clusters = itertools.count()  # clusters started in this process
+
+    def __init__(self, block: int | None = None) -> None:
+        if block is None:
+            block = os.getpid() * 16 + next(PodAddresses._clusters)
+        chosen = block % BLOCKS
+        self._start = int(POD_NETWORK.network_address) + chosen * BLOCK_SIZE
+        self._next = self._start + 1
         self._free: list[int] = []
         self._owner: dict[str, int] = {}  # pod uid -> address
 
@@ -24,8 +36,8 @@ class PodAddresses:
         else:
             address = self._next
             self._next += 1
-            if address >= int(POD_NETWORK.broadcast_address):
-                raise RuntimeError("pod network exhausted")
+            if address >= self._start + BLOCK_SIZE - 1:
+                raise RuntimeError(f"this cluster's {BLOCK_SIZE} pod addresses are all in use")
         self._owner[pod_uid] = address
         return str(ipaddress.ip_address(address))
 

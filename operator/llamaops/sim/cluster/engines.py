@@ -1,8 +1,10 @@
 """The container runtime of the local cluster: which container a pod's spec becomes.
 
-- `vllm serve ...` becomes a simulated vLLM engine on the pod's own address (or, in
-  "process" mode, the pod's command itself, run as a local process), shaped by the node's
-  GPU and the cluster file's checkpoint registry;
+- `vllm serve ...` becomes a simulated vLLM engine on the pod's own address, shaped by the
+  node's GPU and the cluster file's checkpoint registry;
+- in "process" mode, every container with a command runs it as a local process instead,
+  told its address by POD_IP (vLLM commands get `--host <pod IP>`), with model URIs
+  replaced by the local directories the cluster file maps them to;
 - anything else becomes an idle container.
 """
 
@@ -26,13 +28,14 @@ class EngineRuntime:
 
     def container_for(self, node: str, pod: Obj, spec: Obj, ip: str) -> Container:
         command_line = [*(spec.get("command") or []), *(spec.get("args") or [])]
-        if serve_arguments(command_line) is None:
+        vllm = serve_arguments(command_line) is not None
+        if self.config.engine.mode == "process" and command_line:
+            argv = self._local_command(command_line)
+            if vllm:  # bind the engine to the pod's own address, as its network namespace would
+                argv = [*_without_flag(argv, "--host"), "--host", ip]
+            return ProcessContainer(argv, {"POD_IP": ip, "POD_NAME": pod["metadata"]["name"]})
+        if not vllm:
             return IdleContainer()
-        if self.config.engine.mode == "process":
-            return ProcessContainer(
-                self._local_command(command_line),
-                {"POD_IP": ip, "POD_NAME": pod["metadata"]["name"]},
-            )
         try:
             args = parse_command_line(command_line)
         except EngineArgsError:
@@ -77,6 +80,19 @@ class EngineRuntime:
         """The pod's command with model URIs replaced by the local directories mapped to them."""
         dirs = self.config.engine.model_dirs
         return [dirs.get(word, word) for word in command_line]
+
+
+def _without_flag(words: list[str], name: str) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word == name:
+            skip = True
+        elif not word.startswith(name + "="):
+            out.append(word)
+    return out
 
 
 def _flag(words: list[str], name: str) -> str | None:

@@ -75,8 +75,10 @@ class PodWorker:
             self.api.event(self.pod, "Started", f"Started container {name}")
             unhealthy = asyncio.Event()
             probing = asyncio.create_task(self._probe(spec, unhealthy))
-            await _first(container.exited, self.deleting.wait(), unhealthy.wait())
-            probing.cancel()
+            try:
+                await _first(container.exited, self.deleting.wait(), unhealthy.wait())
+            finally:  # also when the node dies and this worker is cancelled
+                probing.cancel()
             if self.deleting.is_set():
                 await self._stop(name, container)
                 return
@@ -158,20 +160,34 @@ class PodWorker:
             self.publish()
 
     async def _stop(self, name: str, container: Container) -> None:
-        """SIGTERM, the grace period, then SIGKILL."""
+        """The preStop hook, SIGTERM, the rest of the grace period, then SIGKILL."""
         current = self.api.get("pods", self.namespace, self.name) or self.pod
         grace = current["metadata"].get("deletionGracePeriodSeconds")
         if grace is None:
             grace = current["spec"].get("terminationGracePeriodSeconds", 30)
+        deadline = self.clock.monotonic() + float(grace)
         self.ready[name] = False
+        spec = next((c for c in self.specs if c["name"] == name), {})
+        hook = (spec.get("lifecycle") or {}).get("preStop")
+        if hook and not container.exited.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._pre_stop(hook), self.clock.wall_seconds(float(grace)))
         await container.terminate()
+        left = max(0.0, deadline - self.clock.monotonic())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                asyncio.shield(container.exited), self.clock.wall_seconds(float(grace))
-            )
+            await asyncio.wait_for(asyncio.shield(container.exited), self.clock.wall_seconds(left))
         if not container.exited.done():
             container.kill()
             await container.exited
+
+    async def _pre_stop(self, hook: Obj) -> None:
+        """Run a preStop hook: `sleep` (and `exec` of a sleep) wait, `httpGet` is sent."""
+        seconds = pre_stop_sleep(hook)
+        if seconds:
+            await self.clock.sleep(seconds)
+        elif "httpGet" in hook and self.kubelet.session is not None:
+            probe = ProbeSpec(handler={"httpGet": hook["httpGet"]}, timeout=30.0)
+            await check(probe, self.ip, {}, self.clock, self.kubelet.session)
 
     async def _wait_or_deleted(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -223,3 +239,19 @@ async def _first(exited: "asyncio.Future[int]", *waits: Any) -> None:
     finally:
         for task in tasks:
             task.cancel()
+
+
+def pre_stop_sleep(hook: Obj) -> float:
+    """Seconds a preStop hook sleeps: the `sleep` action, or `exec` of `sleep N`
+    (directly or through `sh -c`); exec hooks that do anything else cannot run here."""
+    if "sleep" in hook:
+        return float(hook["sleep"].get("seconds", 0))
+    words = [str(w) for w in (hook.get("exec") or {}).get("command") or []]
+    if len(words) == 3 and words[0].endswith("sh") and words[1] == "-c":
+        words = words[2].split()
+    if len(words) == 2 and words[0].endswith("sleep"):
+        try:
+            return float(words[1])
+        except ValueError:
+            return 0.0
+    return 0.0

@@ -9,6 +9,7 @@ Only ready, non-terminating endpoints receive requests (the Endpoints object's
 import asyncio
 import contextlib
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -82,6 +83,7 @@ class ServiceProxy:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         body = await request.read()
         assert self._session is not None
+        response: web.StreamResponse | None = None
         try:
             async with self._session.request(
                 request.method, f"http://{backend}{request.path_qs}", headers=headers, data=body
@@ -96,6 +98,12 @@ class ServiceProxy:
                 await response.write_eof()
                 return response
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError) as error:
+            if response is not None and response.prepared:
+                # The backend went away mid-answer: the client's connection drops too, as a
+                # TCP connection through kube-proxy would.
+                if request.transport is not None:
+                    request.transport.close()
+                return response
             return web.Response(status=502, text=f"upstream {backend}: {error}\n")
 
 
@@ -104,6 +112,7 @@ class Proxies:
 
     def __init__(self, api: ClusterApi) -> None:
         self.api = api
+        self.announce: Callable[[str], None] | None = None  # told of each new proxy
         self._proxies: dict[tuple[str, str], ServiceProxy] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -143,6 +152,8 @@ class Proxies:
         proxy = ServiceProxy(self.api, meta["namespace"], meta["name"], ports[0])
         self._proxies[key] = proxy
         url = await proxy.start()
+        if self.announce is not None:
+            self.announce(f"Service {meta['namespace']}/{meta['name']} at {url}")
         self.api.update(
             "services",
             service,

@@ -89,7 +89,7 @@ class EngineCore:
 
     def abort(self, handle: RequestHandle) -> None:
         """The client went away: vLLM aborts the request and frees its cache."""
-        if self.batcher.abort(handle.seq):
+        if handle.seq.finish_reason is None and self.batcher.abort(handle.seq):
             self._handles.pop(handle.seq, None)
             self.metrics.finished("abort", self.clock.monotonic() - handle.seq.arrived_at)
 

@@ -119,8 +119,13 @@ class SimulatedEngine:
         if self.state in ("created", "loading"):
             self._spawn(self._exit(EXIT_TERMINATED, "Terminated while loading"))
         elif self.state == "serving" and self.args.shutdown_timeout > 0:
+            self.state = "draining"
+            self.server.phase = Phase.DRAINING
             self._spawn(self._drain(self.args.shutdown_timeout))
         elif self.state == "serving":
+            self.state = "stopping"
+            self.server.phase = Phase.STOPPING
+            self.core.fail_all(ENGINE_DEAD_MESSAGE)
             self._spawn(self._stop_now())
 
     def kill(self) -> None:
@@ -146,23 +151,22 @@ class SimulatedEngine:
             await self._exit(EXIT_ERROR, self.shape.failure)
             return
         await self.clock.sleep(self.shape.load_seconds)
-        self.port = await self.server.listen(self.host, self.port)
+        try:
+            self.port = await self.server.listen(self.host, self.port)
+        except OSError as error:  # the address is taken, say: the process dies as vLLM would
+            await self._exit(EXIT_ERROR, f"OSError: {error}")
+            return
         self.core.start()
         self.state = "serving"
         self._serving.set()
 
     async def _stop_now(self) -> None:
-        self.state = "stopping"
-        self.server.phase = Phase.STOPPING
-        self.core.fail_all(ENGINE_DEAD_MESSAGE)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.server.wait_idle(), WRITE_ANSWERS_WALL_SECONDS)
         await self.server.stop_listening()
         await self._exit_after(self.profile.shutdown_seconds, EXIT_OK, "Terminated")
 
     async def _drain(self, timeout: float) -> None:
-        self.state = "draining"
-        self.server.phase = Phase.DRAINING
         try:
             await asyncio.wait_for(self.server.wait_idle(), self.clock.wall_seconds(timeout))
         except TimeoutError:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import enum
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -27,6 +27,7 @@ from llamaops.sim.engine.tokens import filler
 SERVED_BY = "X-Served-By"
 SHUTDOWN_MESSAGE = "cannot schedule new futures after shutdown"
 ENGINE_DEAD_MESSAGE = "EngineCore encountered an issue. See stack trace (above) for the root cause."
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HANDLER_GRACE_WALL_SECONDS = 0.05  # SIGKILL: how long a running handler gets before it is cut
 
 
@@ -60,6 +61,7 @@ class EngineServer:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._busy: dict[object, int] = {}  # connections with a request in progress
 
     # --- lifecycle ---------------------------------------------------------------------
     async def listen(self, host: str, port: int) -> int:
@@ -84,13 +86,21 @@ class EngineServer:
         if self._runner is not None:
             for site in list(self._runner.sites):
                 await site.stop()
-            if self._runner.server is not None:
-                self._runner.server.pre_shutdown()
+            connections = self._runner.server.connections if self._runner.server else []
+            for connection in connections:
+                if connection in self._busy:
+                    connection.close()  # once its answer is out
+                else:
+                    connection.force_close()
 
     async def close(self) -> None:
-        """Stop listening and close every connection, cutting handlers still running."""
+        """The process is gone: every connection drops at once (what was buffered for it
+        is lost, as with a killed process's memory) and handlers still running are cut."""
         if self._runner is not None:
             runner, self._runner = self._runner, None
+            for connection in runner.server.connections if runner.server else []:
+                if connection.transport is not None:
+                    connection.transport.abort()
             await runner.cleanup()
 
     async def wait_idle(self) -> None:
@@ -103,7 +113,7 @@ class EngineServer:
 
     # --- routes ------------------------------------------------------------------------
     def _app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._mark_busy])
         app.on_response_prepare.append(self._name_the_pod)
         app.router.add_get("/health", self._health)
         app.router.add_route("*", "/ping", self._health)
@@ -112,6 +122,17 @@ class EngineServer:
         app.router.add_post("/v1/completions", self._completions)
         app.router.add_post("/v1/chat/completions", self._chat_completions)
         return app
+
+    @web.middleware
+    async def _mark_busy(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        connection = request.protocol
+        self._busy[connection] = self._busy.get(connection, 0) + 1
+        try:
+            return await handler(request)
+        finally:
+            self._busy[connection] -= 1
+            if not self._busy[connection]:
+                del self._busy[connection]
 
     async def _name_the_pod(self, _: web.Request, response: web.StreamResponse) -> None:
         response.headers[SERVED_BY] = self.pod_name
@@ -130,10 +151,10 @@ class EngineServer:
         return web.json_response(body)
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
-        return await self._generate(request, "completion")
+        return await _sent(request, await self._generate(request, "completion"))
 
     async def _chat_completions(self, request: web.Request) -> web.StreamResponse:
-        return await self._generate(request, "chat")
+        return await _sent(request, await self._generate(request, "chat"))
 
     # --- generation --------------------------------------------------------------------
     async def _generate(self, request: web.Request, kind: Kind) -> web.StreamResponse:
@@ -152,7 +173,7 @@ class EngineServer:
         try:
             if gen.stream:
                 return await self._stream(request, gen, handle)
-            return await self._whole(gen, handle)
+            return await _sent(request, await self._whole(gen, handle))
         finally:
             self.core.abort(handle)  # a no-op unless the request was cut short
             self._in_flight -= 1
@@ -215,6 +236,15 @@ class EngineServer:
 
     def _now(self) -> int:
         return int(self.clock.now().timestamp())
+
+
+async def _sent(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """Write the answer before the handler returns, so that an engine stopping the moment
+    its last request is done closes the connection after the answer, not before it."""
+    if not response.prepared:
+        await response.prepare(request)
+        await response.write_eof()
+    return response
 
 
 async def _json(request: web.Request) -> Any:
