@@ -30,25 +30,49 @@ LLAMAOPS = Path(sys.executable).parent / "llamaops"
 
 
 def config(nodes: int) -> ClusterFile:
-    return ClusterFile.model_validate({
-        "nodes": [{"pool": "h100", "count": nodes,
-                   "gpu": {"product": "NVIDIA-H100-80GB-HBM3", "count": 8, "memoryMiB": 81559}}],
-        "engine": {"mode": "simulated", "startupSeconds": 2},
-    })
+    return ClusterFile.model_validate(
+        {
+            "nodes": [
+                {
+                    "pool": "h100",
+                    "count": nodes,
+                    "gpu": {"product": "NVIDIA-H100-80GB-HBM3", "count": 8, "memoryMiB": 81559},
+                }
+            ],
+            "engine": {"mode": "simulated", "startupSeconds": 2},
+        }
+    )
 
 
 def engine_pod(index: int) -> dict[str, Any]:
     probe = {"httpGet": {"path": "/health", "port": 8000}, "periodSeconds": 10}
-    return {"metadata": {"name": f"engine-{index:03d}", "labels": {"app": "bench"}},
-            "spec": {"containers": [{
-                "name": "vllm", "image": "vllm/vllm-openai:v0.11.0",
-                "command": ["vllm", "serve", "meta-llama/Llama-3.1-8B-Instruct",
-                            "--served-model-name", "llama", "--max-model-len", "8192",
-                            "--shutdown-timeout", "30"],
-                "ports": [{"containerPort": 8000}],
-                "resources": {"limits": {"nvidia.com/gpu": "1"}},
-                "startupProbe": {**probe, "periodSeconds": 2, "failureThreshold": 60},
-                "readinessProbe": probe, "livenessProbe": {**probe, "periodSeconds": 30}}]}}
+    return {
+        "metadata": {"name": f"engine-{index:03d}", "labels": {"app": "bench"}},
+        "spec": {
+            "containers": [
+                {
+                    "name": "vllm",
+                    "image": "vllm/vllm-openai:v0.11.0",
+                    "command": [
+                        "vllm",
+                        "serve",
+                        "meta-llama/Llama-3.1-8B-Instruct",
+                        "--served-model-name",
+                        "llama",
+                        "--max-model-len",
+                        "8192",
+                        "--shutdown-timeout",
+                        "30",
+                    ],
+                    "ports": [{"containerPort": 8000}],
+                    "resources": {"limits": {"nvidia.com/gpu": "1"}},
+                    "startupProbe": {**probe, "periodSeconds": 2, "failureThreshold": 60},
+                    "readinessProbe": probe,
+                    "livenessProbe": {**probe, "periodSeconds": 30},
+                }
+            ]
+        },
+    }
 
 
 def rss_mib() -> float:
@@ -66,19 +90,44 @@ def cpu_seconds() -> float:
 def ready_count(api: BackgroundApiServer, cluster: LocalCluster) -> int:
     def count() -> int:
         return sum(
-            1 for pod in cluster.api.list("pods", "default")
-            if any(c.get("type") == "Ready" and c.get("status") == "True"
-                   for c in (pod.get("status") or {}).get("conditions") or [])
+            1
+            for pod in cluster.api.list("pods", "default")
+            if any(
+                c.get("type") == "Ready" and c.get("status") == "True"
+                for c in (pod.get("status") or {}).get("conditions") or []
+            )
         )
+
     return int(api.run(count))
 
 
 def traffic(url: str, rate: float, seconds: float) -> dict[str, Any]:
     out = subprocess.run(
-        [str(LLAMAOPS), "sim", "traffic", "--target", url, "--model", "llama", "--rate", str(rate),
-         "--duration", str(seconds), "--output-tokens", "16", "--prompt-tokens", "64",
-         "--concurrency", "256", "-o", "json"],
-        capture_output=True, text=True, timeout=seconds + 120, check=False,
+        [
+            str(LLAMAOPS),
+            "sim",
+            "traffic",
+            "--target",
+            url,
+            "--model",
+            "llama",
+            "--rate",
+            str(rate),
+            "--duration",
+            str(seconds),
+            "--output-tokens",
+            "16",
+            "--prompt-tokens",
+            "64",
+            "--concurrency",
+            "256",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        check=False,
     )
     summary: dict[str, Any] = json.loads(out.stdout)
     return summary
@@ -86,9 +135,10 @@ def traffic(url: str, rate: float, seconds: float) -> dict[str, Any]:
 
 def measure(pods: int, nodes: int) -> dict[str, float]:
     figures: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as scratch, BackgroundApiServer(
-        kubeconfig=Path(scratch) / "kubeconfig", clock=Clock(1.0)
-    ) as api:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        BackgroundApiServer(kubeconfig=Path(scratch) / "kubeconfig", clock=Clock(1.0)) as api,
+    ):
         assert api.server is not None
         cluster = LocalCluster(config(nodes), api.server)
         api.run(cluster.start)
@@ -97,9 +147,16 @@ def measure(pods: int, nodes: int) -> dict[str, float]:
         start = time.monotonic()
         for index in range(pods):
             api.run(lambda i=index: cluster.api.create("pods", "default", engine_pod(i)))
-        api.run(lambda: cluster.api.create("services", "default", {
-            "metadata": {"name": "bench"},
-            "spec": {"selector": {"app": "bench"}, "ports": [{"port": 8000}]}}))
+        api.run(
+            lambda: cluster.api.create(
+                "services",
+                "default",
+                {
+                    "metadata": {"name": "bench"},
+                    "spec": {"selector": {"app": "bench"}, "ports": [{"port": 8000}]},
+                },
+            )
+        )
         while ready_count(api, cluster) < pods:
             if time.monotonic() - start > 600:
                 raise SystemExit(f"only {ready_count(api, cluster)} of {pods} pods became Ready")
@@ -113,8 +170,9 @@ def measure(pods: int, nodes: int) -> dict[str, float]:
         url = api.run(lambda: cluster.service_url("default", "bench"))
         for rate in (50, 100, 200, 400):
             summary = traffic(url, rate, 15)
-            figures[f"rate_{rate}_ok_per_s"] = summary["requests_per_second"] if summary[
-                "failed"] == 0 else 0.0
+            figures[f"rate_{rate}_ok_per_s"] = (
+                summary["requests_per_second"] if summary["failed"] == 0 else 0.0
+            )
             figures[f"rate_{rate}_failed"] = summary["failed"] + summary.get("dropped", 0)
             figures[f"rate_{rate}_p99_latency"] = (summary.get("latency") or {}).get("p99") or 0
         api.run(cluster.stop)
@@ -125,24 +183,41 @@ def report(figures: dict[str, float], pods: int, nodes: int) -> str:
     per_pod_kib = (figures["rss_pods_mib"] - figures["rss_nodes_mib"]) * 1024 / pods
     rows = [
         ("pods Ready after", f"{figures['all_ready_s']:.0f} s", f"{pods} pods created at once"),
-        ("memory per engine pod", f"{per_pod_kib:.0f} KiB",
-         f"{figures['rss_nodes_mib']:.0f} -> {figures['rss_pods_mib']:.0f} MiB resident"),
-        ("CPU per idle engine pod", f"{figures['idle_cpu_share'] * 1000 / pods:.2f} ms/s",
-         f"{figures['idle_cpu_share'] * 100:.1f}% of one core for all {pods} (probes, leases)"),
+        (
+            "memory per engine pod",
+            f"{per_pod_kib:.0f} KiB",
+            f"{figures['rss_nodes_mib']:.0f} -> {figures['rss_pods_mib']:.0f} MiB resident",
+        ),
+        (
+            "CPU per idle engine pod",
+            f"{figures['idle_cpu_share'] * 1000 / pods:.2f} ms/s",
+            f"{figures['idle_cpu_share'] * 100:.1f}% of one core for all {pods} (probes, leases)",
+        ),
     ]
     for rate in (50, 100, 200, 400):
         failed = int(figures[f"rate_{rate}_failed"])
-        rows.append((f"traffic offered at {rate}/s", f"{figures[f'rate_{rate}_ok_per_s']:.0f} ok/s"
-                     if not failed else f"{failed} failed or dropped",
-                     f"p99 latency {figures[f'rate_{rate}_p99_latency']:.2f} s, 16 output tokens"))
+        rows.append(
+            (
+                f"traffic offered at {rate}/s",
+                f"{figures[f'rate_{rate}_ok_per_s']:.0f} ok/s"
+                if not failed
+                else f"{failed} failed or dropped",
+                f"p99 latency {figures[f'rate_{rate}_p99_latency']:.2f} s, 16 output tokens",
+            )
+        )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines = ["# Local cluster benchmark", "",
-             f"`python benchmarks/cluster.py --pods {pods} --nodes {nodes}` on {when}: "
-             f"{nodes} nodes × 8 H100-80GB, {pods} one-GPU simulated vLLM pods behind one "
-             "Service, on a 2-core machine, at wall-clock speed; the traffic generator runs "
-             "as its own process.", "",
-             "| measure | figure | note |", "|---|---|---|",
-             *[f"| {a} | {b} | {c} |" for a, b, c in rows]]
+    lines = [
+        "# Local cluster benchmark",
+        "",
+        f"`python benchmarks/cluster.py --pods {pods} --nodes {nodes}` on {when}: "
+        f"{nodes} nodes × 8 H100-80GB, {pods} one-GPU simulated vLLM pods behind one "
+        "Service, on a 2-core machine, at wall-clock speed; the traffic generator runs "
+        "as its own process.",
+        "",
+        "| measure | figure | note |",
+        "|---|---|---|",
+        *[f"| {a} | {b} | {c} |" for a, b, c in rows],
+    ]
     return "\n".join(lines) + "\n"
 
 

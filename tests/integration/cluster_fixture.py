@@ -1,8 +1,8 @@
 """The local cluster in this process, for tests: API emulator, nodes, scheduler, kubelets.
 
-    with running_cluster(tmp_path, "e2e/clusters/h100-2x8.yaml", speed=20) as cluster:
-        cluster.kubectl("apply", "-f", ...)
-        cluster.wait_until(lambda: ..., timeout=30)
+with running_cluster(tmp_path, "e2e/clusters/h100-2x8.yaml", speed=20) as cluster:
+    cluster.kubectl("apply", "-f", ...)
+    cluster.wait_until(lambda: ..., timeout=30)
 """
 
 import subprocess
@@ -36,7 +36,10 @@ class RunningCluster:
     def kubectl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [str(KUBECTL), "--kubeconfig", str(self.kubeconfig), *args],
-            capture_output=True, text=True, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr}")
@@ -48,8 +51,7 @@ class RunningCluster:
     def get(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
         return self.run(lambda: self.cluster.api.get(plural, namespace, name))  # type: ignore[no-any-return]
 
-    def wait_until(self, predicate: Callable[[], T], timeout: float = 30.0,
-                   message: str = "") -> T:
+    def wait_until(self, predicate: Callable[[], T], timeout: float = 30.0, message: str = "") -> T:
         """Poll `predicate` until it returns something truthy; fail with evidence if not."""
         deadline = time.monotonic() + timeout
         while True:
@@ -61,20 +63,24 @@ class RunningCluster:
             time.sleep(0.05)
 
     def evidence(self) -> str:
-        got = self.kubectl("get", "nodes,pods,services,endpoints", "-A", "-o", "wide",
-                           check=False)
+        got = self.kubectl("get", "nodes,pods,services,endpoints", "-A", "-o", "wide", check=False)
         events = self.kubectl("get", "events", "-A", check=False)
         return f"{got.stdout}{got.stderr}\n--- events ---\n{events.stdout}"
 
 
 @contextmanager
-def running_cluster(tmp_path: Path, cluster_file: str | ClusterFile,
-                    speed: float = 20.0) -> Iterator[RunningCluster]:
-    config = (cluster_file if isinstance(cluster_file, ClusterFile)
-              else load_cluster_file(REPO / cluster_file))
+def running_cluster(
+    tmp_path: Path, cluster_file: str | ClusterFile, speed: float = 20.0
+) -> Iterator[RunningCluster]:
+    config = (
+        cluster_file
+        if isinstance(cluster_file, ClusterFile)
+        else load_cluster_file(REPO / cluster_file)
+    )
     kubeconfig = tmp_path / "kubeconfig"
-    with BackgroundApiServer(kubeconfig=kubeconfig, clock=Clock(speed),
-                             bookmark_interval=1.0) as api:
+    with BackgroundApiServer(
+        kubeconfig=kubeconfig, clock=Clock(speed), bookmark_interval=1.0
+    ) as api:
         assert api.server is not None
         cluster = LocalCluster(config, api.server)
         api.run(cluster.start)
