@@ -36,6 +36,7 @@ typecheck: $(STAMP) ## mypy --strict on operator/
 
 bench: $(STAMP) ## run the benchmarks; figures go to benchmarks/results/
 	$(BIN)/python benchmarks/apiserver.py
+	$(BIN)/python benchmarks/cluster.py
 
 crd: $(STAMP) ## regenerate crds/ from the API models
 	$(BIN)/llamaops crd > crds/llamadeployments.serving.llamaops.io.yaml

@@ -11,6 +11,7 @@ Deletion, garbage collection and the lifecycles of namespaces and CRDs live in l
 """
 
 import copy
+import datetime
 import json
 import random
 import uuid
@@ -208,7 +209,9 @@ class Objects:
         new = copy.deepcopy(obj)
         meta = new["metadata"]
         if not meta.get("deletionTimestamp"):
-            meta["deletionTimestamp"] = timestamp(self.clock.now())
+            # As kube-apiserver: the time by which the object should be gone.
+            deadline = self.clock.now() + datetime.timedelta(seconds=grace)
+            meta["deletionTimestamp"] = timestamp(deadline)
             meta["deletionGracePeriodSeconds"] = grace
             if resource.tracks_generation:
                 meta["generation"] = int(meta.get("generation", 1)) + 1

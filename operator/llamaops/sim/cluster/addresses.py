@@ -3,13 +3,14 @@ its own on the loopback network, as every pod gets one on a cluster's network. N
 addresses come from TEST-NET-1 (192.0.2.0/24): shown in status, never contacted."""
 
 import ipaddress
-import itertools
-import os
+import random
+import socket
 
 POD_NETWORK = ipaddress.ip_network("127.16.0.0/12")  # clear of 127.0.0.1 and its neighbours
 NODE_NETWORK = ipaddress.ip_network("192.0.2.0/24")
-# Each cluster takes its own block of the pod network (by process and by order of start), so
-# that two local clusters on one machine (a demo and a test run, say) do not share addresses.
+# Each cluster takes a block of the pod network chosen at random among those whose first
+# address nobody serves on, so that two local clusters on one machine (a demo and a test
+# run, say) do not share addresses.
 BLOCK_SIZE = 4096
 BLOCKS = POD_NETWORK.num_addresses // BLOCK_SIZE
 
@@ -17,12 +18,8 @@ BLOCKS = POD_NETWORK.num_addresses // BLOCK_SIZE
 class PodAddresses:
     """Hands out pod IPs; an address returns to the pool only once its pod is gone."""
 
-    _clusters = itertools.count()  # clusters started in this process
-
     def __init__(self, block: int | None = None) -> None:
-        if block is None:
-            block = os.getpid() * 16 + next(PodAddresses._clusters)
-        chosen = block % BLOCKS
+        chosen = _free_block() if block is None else block % BLOCKS
         self._start = int(POD_NETWORK.network_address) + chosen * BLOCK_SIZE
         self._next = self._start + 1
         self._free: list[int] = []
@@ -49,3 +46,23 @@ class PodAddresses:
 
 def node_address(index: int) -> str:
     return str(NODE_NETWORK.network_address + 10 + index)
+
+
+_taken_in_process: set[int] = set()
+
+
+def _free_block() -> int:
+    """A random block not used by another cluster of this process, whose first address has
+    nothing listening on the engines' port 8000 (another process's cluster)."""
+    candidates = [b for b in range(BLOCKS) if b not in _taken_in_process]
+    random.SystemRandom().shuffle(candidates)
+    for block in candidates:
+        first = str(POD_NETWORK.network_address + block * BLOCK_SIZE + 1)
+        with socket.socket() as probe:
+            try:
+                probe.bind((first, 8000))
+            except OSError:
+                continue
+        _taken_in_process.add(block)
+        return block
+    raise RuntimeError("every block of the pod network is in use")

@@ -67,12 +67,36 @@ class NodeLifecycle:
 
         self.api.update("nodes", node, taint)
         self.api.update("nodes", node, unknown, status=True)
+        self._mark_pods_not_ready(node["metadata"]["name"], now)
         self.api.event(
             {**node, "kind": "Node"},
             "NodeNotReady",
             f"Node {node['metadata']['name']} status is now: NodeNotReady",
             component="node-controller",
         )
+
+    def _mark_pods_not_ready(self, node: str, now: str) -> None:
+        """Pods of a node that stopped reporting are not ready any more: Services drop them
+        long before they are evicted."""
+
+        def not_ready(pod: Obj) -> None:
+            for condition in (pod.get("status") or {}).get("conditions") or []:
+                if condition.get("type") in ("Ready", "ContainersReady") and (
+                    condition.get("status") == "True"
+                ):
+                    condition.update(status="False", reason="NodeNotReady", lastTransitionTime=now)
+
+        for pod in self.api.list("pods", fields=f"spec.nodeName={node}"):
+            if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                continue
+            self.api.update("pods", pod, not_ready, status=True)
+            self.api.event(
+                pod,
+                "NodeNotReady",
+                "Node is not ready",
+                kind="Warning",
+                component="node-controller",
+            )
 
     def _mark_reachable(self, node: Obj) -> None:
         def untaint(obj: Obj) -> None:
