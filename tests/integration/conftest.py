@@ -14,6 +14,7 @@ from kubernetes.client import ApiClient, CoreV1Api, CustomObjectsApi
 from llamaops.api.crd import custom_resource_definition
 from llamaops.sim.apiserver.background import BackgroundApiServer
 from tests.integration import kubectl_helpers
+from tests.integration.cluster_fixture import RunningCluster, running_cluster
 from tests.integration.http_helpers import CRDS, Http
 from tests.integration.kubectl_helpers import COMMAND_TIMEOUT, CRD, KUBECTL, PINNED_VERSION, Kubectl
 
@@ -136,3 +137,10 @@ def kubectl(bare_kubectl: Kubectl) -> Kubectl:
     """kubectl against a fresh emulator with the LlamaDeployment CRD applied."""
     bare_kubectl("apply", "-f", CRD)
     return bare_kubectl
+
+
+@pytest.fixture
+def local_cluster(tmp_path: Path) -> Iterator[RunningCluster]:
+    """The whole local cluster (2 nodes × 8 H100) at 20× speed, with `wait_until`."""
+    with running_cluster(tmp_path, "e2e/clusters/h100-2x8.yaml", speed=20) as cluster:
+        yield cluster
