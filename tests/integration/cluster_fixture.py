@@ -7,7 +7,6 @@ with running_cluster(tmp_path, "e2e/clusters/h100-2x8.yaml", speed=20) as cluste
 
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from llamaops.sim.apiserver.background import BackgroundApiServer
 from llamaops.sim.clock import Clock
 from llamaops.sim.cluster.cluster import LocalCluster
 from llamaops.sim.cluster.config import ClusterFile, load_cluster_file
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 KUBECTL = Path(sys.executable).parent / "kubectl"
@@ -53,14 +53,7 @@ class RunningCluster:
 
     def wait_until(self, predicate: Callable[[], T], timeout: float = 30.0, message: str = "") -> T:
         """Poll `predicate` until it returns something truthy; fail with evidence if not."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s: {message}\n{self.evidence()}")
-            time.sleep(0.05)
+        return wait_until(predicate, timeout, message, evidence=self.evidence)
 
     def evidence(self) -> str:
         got = self.kubectl("get", "nodes,pods,services,endpoints", "-A", "-o", "wide", check=False)

@@ -5,8 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +12,7 @@ import kubernetes
 import yaml
 
 from tests.integration import widget_kind as widgets
+from tests.waiting import wait_until
 
 T = TypeVar("T")
 OPERATOR = Path(__file__).with_name("kopf_operator.py")
@@ -41,18 +40,6 @@ BAD_LOG_MARKS = (
     "timed out",
     "did not exit in time",
 )
-
-
-def wait_until(predicate: Callable[[], T], timeout: float = 5.0, what: str = "") -> T:
-    """Poll `predicate` until it returns something truthy; fail naming `what` if it never does."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Timed out after {timeout} s waiting until {what}")
-        time.sleep(0.05)
 
 
 class Cluster:

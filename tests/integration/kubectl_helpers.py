@@ -12,7 +12,6 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -237,18 +236,6 @@ class _PlainDumper(yaml.SafeDumper):
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
-
-
-def wait_until(predicate: Callable[[], T], timeout: float = 5.0, what: str = "") -> T:
-    """Poll `predicate` until it returns something truthy; fail naming `what` if it never does."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Timed out after {timeout} s waiting until {what}")
-        time.sleep(0.05)
 
 
 # --- reading kubectl's output ------------------------------------------------------------

@@ -25,9 +25,9 @@ from tests.integration.kopf_harness import (
     Cluster,
     KopfRun,
     assert_clean_log,
-    wait_until,
 )
 from tests.integration.widget_kind import a_widget, widget_crd
+from tests.waiting import wait_until
 
 MERGE_PATCH = "application/merge-patch+json"
 

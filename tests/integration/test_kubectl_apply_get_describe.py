@@ -26,9 +26,9 @@ from tests.integration.kubectl_helpers import (
     manifest,
     row_named,
     rows,
-    wait_until,
 )
 from tests.integration.kubectl_objects import engine_pod, llama, running_status, serving_status
+from tests.waiting import wait_until
 
 
 # --- apply -------------------------------------------------------------------------------

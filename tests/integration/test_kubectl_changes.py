@@ -21,9 +21,9 @@ from tests.integration.kubectl_helpers import (
     manifest,
     not_found,
     row_named,
-    wait_until,
 )
 from tests.integration.kubectl_objects import engine_pod, llama
+from tests.waiting import wait_until
 
 
 # --- scale and patch ---------------------------------------------------------------------

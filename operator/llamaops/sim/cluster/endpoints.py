@@ -1,46 +1,24 @@
 """The endpoints controller: each Service's Endpoints and EndpointSlice list its ready,
 non-terminating pods (not-ready ones as notReadyAddresses / ready=false)."""
 
-import asyncio
 from typing import Any
 
 from llamaops.sim.apiserver.selectors import selector_from_match_labels
-from llamaops.sim.cluster.access import ClusterApi
+from llamaops.sim.cluster.controller import Controller
 
 Obj = dict[str, Any]
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 
-class EndpointsController:
-    def __init__(self, api: ClusterApi) -> None:
-        self.api = api
-        self._wake = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+class EndpointsController(Controller):
+    watches = ("pods", "services")
+    name = "endpoints"
 
-    def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._follow(p)) for p in ("pods", "services")]
-        self._tasks.append(asyncio.create_task(self._loop(), name="endpoints"))
-
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _follow(self, plural: str) -> None:
-        while True:
-            async for _ in self.api.watch(plural):
-                self._wake.set()
-            await asyncio.sleep(0.05)
-
-    async def _loop(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await asyncio.sleep(0)
-            services = self.api.list("services")
-            for service in services:
-                self.sync(service)
-            self._forget_gone(services)
+    def reconcile(self) -> None:
+        services = self.api.list("services")
+        for service in services:
+            self.sync(service)
+        self._forget_gone(services)
 
     def _forget_gone(self, services: list[Obj]) -> None:
         """Endpoints of a deleted Service go with it (slices go by garbage collection)."""

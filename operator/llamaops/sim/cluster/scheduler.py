@@ -5,46 +5,26 @@ order. An unschedulable pod gets PodScheduled=False, reason Unschedulable, with 
 message, and a FailedScheduling event when that message changes.
 """
 
-import asyncio
 from typing import Any
 
 from llamaops.sim.apiserver import subresources
 from llamaops.sim.clock import timestamp
-from llamaops.sim.cluster.access import ClusterApi
+from llamaops.sim.cluster.controller import Controller
 from llamaops.sim.cluster.scheduling import schedule
 
 Obj = dict[str, Any]
 SCHEDULER = "default-scheduler"
 
 
-class Scheduler:
-    def __init__(self, api: ClusterApi) -> None:
-        self.api = api
-        self._wake = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+class Scheduler(Controller):
+    watches = ("pods", "nodes")
+    name = "scheduler"
 
-    def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._follow(kind)) for kind in ("pods", "nodes")]
-        self._tasks.append(asyncio.create_task(self._loop(), name="scheduler"))
+    def wants(self, plural: str, kind: str, obj: Obj) -> bool:
+        return plural == "nodes" or kind != "MODIFIED" or _frees_or_needs_room(obj)
 
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _follow(self, plural: str) -> None:
-        while True:
-            async for kind, obj in self.api.watch(plural):
-                if plural == "nodes" or kind != "MODIFIED" or _frees_or_needs_room(obj):
-                    self._wake.set()
-            await asyncio.sleep(0.05)
-
-    async def _loop(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await asyncio.sleep(0)  # let a burst of changes arrive before one pass
-            self.schedule_pending()
+    def reconcile(self) -> None:
+        self.schedule_pending()
 
     def schedule_pending(self) -> None:
         nodes = self.api.list("nodes")
