@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from llamaops import __version__
-from llamaops.cli import crd, plan, sim
+from llamaops.cli import crd, demo, plan, run, sim
 from llamaops.cli.usage import UsageError
 
 
@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     plan.register(commands)
     crd.register(commands)
+    demo.register(commands)
+    run.register(commands)
     sim.register(commands)
     return parser
 

@@ -86,3 +86,148 @@ def list_nodes_and_pods(
             return _items(core.list_node), _items(core.list_pod_for_all_namespaces)
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
             raise ClusterError(describe(error)) from None
+
+
+def _ok_if(error: ApiException, *codes: int) -> None:
+    """AlreadyExists and NotFound are success for an idempotent apply; anything else raises."""
+    if int(error.status or 0) not in codes:
+        raise error
+
+
+class Kube:
+    """The operator's calls to the API, synchronous (the runtime runs them in threads).
+
+    Objects go in and come out as the API's JSON. `on_error(verb, code)` is told of each
+    failed call, for the operator's metrics.
+    """
+
+    GROUP, VERSION, PLURAL = "serving.llamaops.io", "v1alpha1", "llamadeployments"
+
+    def __init__(self, api: client.ApiClient, on_error: Any = None) -> None:
+        self.core = client.CoreV1Api(api)
+        self.custom = client.CustomObjectsApi(api)
+        self.policy = client.PolicyV1Api(api)
+        self.on_error = on_error or (lambda verb, code: None)
+
+    def _count(self, verb: str, error: Exception) -> None:
+        code = int(getattr(error, "status", 0) or 0)
+        self.on_error(verb, str(code) if code else "connection")
+
+    @api_retry
+    def get_deployment(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            response: Any = self.custom.get_namespaced_custom_object(
+                self.GROUP, self.VERSION, namespace, self.PLURAL, name, _preload_content=False
+            )
+        except ApiException as error:
+            _ok_if(error, 404)
+            return None
+        found: dict[str, Any] = json.loads(response.data)
+        return found
+
+    def list_pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        return _items(
+            lambda **kw: self.core.list_namespaced_pod(namespace, label_selector=selector, **kw)
+        )
+
+    def list_nodes(self) -> list[dict[str, Any]]:
+        return _items(self.core.list_node)
+
+    def list_all_pods(self) -> list[dict[str, Any]]:
+        return _items(self.core.list_pod_for_all_namespaces)
+
+    @api_retry
+    def create_pod(self, namespace: str, manifest: dict[str, Any]) -> None:
+        try:
+            body: Any = manifest  # the client serializes API JSON as it is
+            self.core.create_namespaced_pod(namespace, body, _preload_content=False)
+        except ApiException as error:
+            self._count("create", error)
+            _ok_if(error, 409)
+
+    @api_retry
+    def delete_pod(self, namespace: str, name: str, grace: int | None = None) -> None:
+        try:
+            self.core.delete_namespaced_pod(
+                name, namespace, grace_period_seconds=grace, _preload_content=False
+            )
+        except ApiException as error:
+            self._count("delete", error)
+            _ok_if(error, 404)
+
+    @api_retry
+    def patch_pod_metadata(
+        self, namespace: str, name: str, labels: dict[str, str], annotations: dict[str, str]
+    ) -> None:
+        body = {"metadata": {"labels": labels, "annotations": annotations}}
+        try:
+            self.core.patch_namespaced_pod(name, namespace, body, _preload_content=False)
+        except ApiException as error:
+            self._count("patch", error)
+            _ok_if(error, 404)
+
+    @api_retry
+    def ensure(self, namespace: str, manifest: dict[str, Any]) -> None:
+        """Create a Service or PodDisruptionBudget, or bring its spec and labels up to date."""
+        kind, name = manifest["kind"], manifest["metadata"]["name"]
+        create: Any
+        patch: Any
+        create, patch = {
+            "Service": (self.core.create_namespaced_service, self.core.patch_namespaced_service),
+            "PodDisruptionBudget": (
+                self.policy.create_namespaced_pod_disruption_budget,
+                self.policy.patch_namespaced_pod_disruption_budget,
+            ),
+        }[kind]
+        try:
+            create(namespace, manifest, _preload_content=False)
+        except ApiException as error:
+            _ok_if(error, 409)
+            body = {
+                "metadata": {"labels": manifest["metadata"].get("labels", {})},
+                "spec": _patchable_spec(kind, manifest["spec"]),
+            }
+            patch(name, namespace, body, _preload_content=False)
+
+    @api_retry
+    def get_object(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        read = {
+            "Service": self.core.read_namespaced_service,
+            "PodDisruptionBudget": self.policy.read_namespaced_pod_disruption_budget,
+            "Secret": self.core.read_namespaced_secret,
+        }[kind]
+        try:
+            response: Any = read(name, namespace, _preload_content=False)
+        except ApiException as error:
+            _ok_if(error, 404)
+            return None
+        found: dict[str, Any] = json.loads(response.data)
+        return found
+
+    @api_retry
+    def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        try:
+            self.custom.patch_namespaced_custom_object_status(
+                self.GROUP,
+                self.VERSION,
+                namespace,
+                self.PLURAL,
+                name,
+                {"status": status},
+                _preload_content=False,
+            )
+        except ApiException as error:
+            self._count("patch", error)
+            _ok_if(error, 404)
+
+
+def _patchable_spec(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec fields llamaops owns (a Service's clusterIP is the cluster's)."""
+    if kind == "Service":
+        return {k: v for k, v in spec.items() if k in ("ports", "selector", "type")}
+    return spec
+
+
+def operator_client(kubeconfig: str | None) -> Kube:
+    """The operator's client: in-cluster config first, then the kubeconfig."""
+    return Kube(api_client(kubeconfig))

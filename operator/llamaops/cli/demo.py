@@ -1,0 +1,231 @@
+"""`llamaops demo`: the local cluster, the operator and traffic, with a live view.
+
+Starts the local cluster (2 nodes × 8 H100-80GB unless told otherwise), installs the CRD,
+runs `llamaops run` as its own process, applies the manifest, sends traffic to the
+deployment's Service once it has one, and redraws a short view every second. Ctrl-C (or
+`--duration`) stops everything and prints a summary; nothing is left running.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from llamaops.cli.usage import UsageError
+from llamaops.manifest import ManifestError, load_deployment
+
+REPO_DEFAULTS = Path(__file__).resolve().parents[3]
+DEFAULT_CLUSTER = "e2e/clusters/h100-2x8.yaml"
+DEFAULT_MANIFEST = "manifests/llama3-70b.yaml"
+TRAFFIC_RATE = 2.0  # requests per second, the demo's steady load
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="run llamaops end to end on the local cluster",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--cluster", type=Path, default=REPO_DEFAULTS / DEFAULT_CLUSTER)
+    parser.add_argument("--manifest", type=Path, default=REPO_DEFAULTS / DEFAULT_MANIFEST)
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="stop after this many seconds (default: until Ctrl-C)",
+    )
+    parser.add_argument(
+        "--speed", type=float, default=10.0, help="cluster seconds per wall second (default 10)"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from llamaops.sim.cluster.config import ClusterFileError, load_cluster_file  # noqa: PLC0415
+
+    try:
+        config = load_cluster_file(args.cluster)
+        deployment = load_deployment(args.manifest)
+    except (ClusterFileError, ManifestError) as error:
+        raise UsageError(str(error)) from None
+    if not 0 < args.speed <= 100:
+        raise UsageError(f"--speed: expected a number between 0 and 100, got {args.speed:g}")
+    try:
+        return asyncio.run(_demo(config, deployment.to_wire(), args))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _demo(config: Any, manifest: dict[str, Any], args: argparse.Namespace) -> int:
+    from llamaops.cli.demo_view import view  # noqa: PLC0415
+    from llamaops.sim.apiserver.server import ApiServer  # noqa: PLC0415
+    from llamaops.sim.clock import Clock  # noqa: PLC0415
+    from llamaops.sim.cluster.cluster import LocalCluster  # noqa: PLC0415
+    from llamaops.sim.kubeconfig import write_kubeconfig  # noqa: PLC0415
+    from llamaops.sim.traffic.summary import format_summary, summarize  # noqa: PLC0415
+
+    scratch = Path(tempfile.mkdtemp(prefix="llamaops-demo-"))
+    kubeconfig = scratch / "kubeconfig"
+    server = ApiServer(clock=Clock(args.speed))
+    url = await server.start()
+    cluster = LocalCluster(config, server)
+    await cluster.start()
+    write_kubeconfig(kubeconfig, url)
+    print(f"Local cluster at {url}; kubectl --kubeconfig {kubeconfig} get llama,pods", flush=True)
+    namespace = manifest["metadata"].get("namespace", "default")
+    name = manifest["metadata"]["name"]
+    _install(cluster, namespace, manifest)
+    operator = _start_operator(kubeconfig, scratch / "operator.log")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    records: list[Any] = []
+    traffic = asyncio.create_task(_traffic(cluster, namespace, name, manifest, records))
+    started = time.monotonic()
+    live = sys.stdout.isatty()
+    try:
+        while not stop.is_set():
+            elapsed = time.monotonic() - started
+            if args.duration is not None and elapsed >= args.duration:
+                break
+            lines = view(
+                elapsed,
+                _llama(cluster, namespace, name),
+                _pods(cluster, namespace, name),
+                summarize(records),
+                str(kubeconfig),
+            )
+            _draw(lines, live, elapsed)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+    finally:
+        traffic.cancel()
+        await asyncio.gather(traffic, return_exceptions=True)
+        _stop_operator(operator)
+        await cluster.stop()
+        await server.stop()
+    print(
+        f"\nSummary after {time.monotonic() - started:.0f} s (operator log: "
+        f"{scratch / 'operator.log'}):"
+    )
+    llama = _llama(cluster, namespace, name)
+    status = (llama or {}).get("status") or {}
+    print(
+        f"  {name}: {status.get('readyReplicas') or 0}/{status.get('desiredReplicas') or 0} "
+        f"replicas ready, {(status.get('placement') or {}).get('reason', 'no placement')}"
+    )
+    print("  " + format_summary(summarize(records)).replace("\n", "\n  "))
+    return 0
+
+
+def _install(cluster: Any, namespace: str, manifest: dict[str, Any]) -> None:
+    from llamaops.api.crd import custom_resource_definition  # noqa: PLC0415
+
+    api = cluster.server.api
+    registry = cluster.server.registry
+    crds = registry.find("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+    api.create(crds, "", custom_resource_definition())
+    ref = manifest["spec"]["model"].get("hfTokenSecretRef")
+    if ref:
+        secrets = registry.find("", "v1", "secrets")
+        api.create(
+            secrets,
+            namespace,
+            {"metadata": {"name": ref["name"]}, "stringData": {ref.get("key", "token"): "demo"}},
+        )
+    kinds = registry.find("serving.llamaops.io", "v1alpha1", "llamadeployments")
+    api.create(kinds, namespace, manifest)
+
+
+def _llama(cluster: Any, namespace: str, name: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = cluster.server.store.get(
+        ("serving.llamaops.io", "llamadeployments"), namespace, name
+    )
+    return found
+
+
+def _pods(cluster: Any, namespace: str, name: str) -> list[dict[str, Any]]:
+    return [
+        p
+        for p in cluster.api.list("pods", namespace)
+        if (p["metadata"].get("labels") or {}).get("serving.llamaops.io/deployment") == name
+    ]
+
+
+async def _traffic(
+    cluster: Any, namespace: str, name: str, manifest: dict[str, Any], records: list[Any]
+) -> None:
+    """Steady streaming requests to the Service's proxy, a second's worth at a time."""
+    from llamaops.sim.traffic import shapes  # noqa: PLC0415
+    from llamaops.sim.traffic.lengths import Fixed, Uniform  # noqa: PLC0415
+    from llamaops.sim.traffic.plan import plan_requests  # noqa: PLC0415
+    from llamaops.sim.traffic.run import run_traffic  # noqa: PLC0415
+
+    while (url := cluster.service_url(namespace, name)) is None:
+        await asyncio.sleep(0.5)
+    model = manifest["spec"]["model"]["name"]
+    batches: list[asyncio.Task[None]] = []
+
+    async def batch(seed: int) -> None:
+        plan = plan_requests(
+            shapes.constant(TRAFFIC_RATE, 1.0), Fixed(64), Uniform(16, 64), seed=seed
+        )
+        records.extend(await run_traffic(url, plan, model=model, timeout=60))
+
+    seed = 0
+    try:
+        while True:
+            batches.append(asyncio.create_task(batch(seed)))
+            seed += 1
+            await asyncio.sleep(1.0)
+    finally:
+        for task in batches:
+            task.cancel()
+        await asyncio.gather(*batches, return_exceptions=True)
+
+
+def _start_operator(kubeconfig: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != "KUBERNETES_SERVICE_HOST"}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llamaops",
+            "run",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--metrics-port",
+            "0",
+            "--health-port",
+            "0",
+        ],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+
+
+def _stop_operator(operator: subprocess.Popen[bytes]) -> None:
+    operator.send_signal(signal.SIGINT)
+    try:
+        operator.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        operator.kill()
+        operator.wait(timeout=5)
+
+
+def _draw(lines: list[str], live: bool, elapsed: float) -> None:
+    if live:  # redraw in place
+        sys.stdout.write("\x1b[H\x1b[J" + "\n".join(lines) + "\n")
+        sys.stdout.flush()
+    elif int(elapsed) % 5 == 0:
+        print("\n".join(lines), flush=True)

@@ -1,0 +1,75 @@
+"""`llamaops run`: the operator (also `python -m llamaops run`)."""
+
+import argparse
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+from llamaops.cli.usage import UsageError
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "run",
+        help="run the operator",
+        description="Run the llamaops operator: watch LlamaDeployments and keep their vLLM "
+        "replicas sized, healthy and reported. Logs in with in-cluster credentials, else the "
+        "kubeconfig. Uses kopf's peering for high availability when its CRDs exist.",
+    )
+    parser.add_argument(
+        "--kubeconfig",
+        type=Path,
+        help="kubeconfig (default: in-cluster, then $KUBECONFIG or ~/.kube/config)",
+    )
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--namespace",
+        "-n",
+        action="append",
+        dest="namespaces",
+        help="watch this namespace (repeatable; globs allowed)",
+    )
+    scope.add_argument(
+        "--all-namespaces", "-A", action="store_true", help="watch every namespace (the default)"
+    )
+    parser.add_argument(
+        "--metrics-port", type=int, default=8080, help="Prometheus metrics on this port (0: off)"
+    )
+    parser.add_argument(
+        "--health-port",
+        type=int,
+        default=8081,
+        help="liveness endpoint /healthz on this port (0: off)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="log kopf's details")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.kubeconfig is not None:
+        if not args.kubeconfig.is_file():
+            raise UsageError(f"--kubeconfig: {args.kubeconfig} is not a file")
+        os.environ["KUBECONFIG"] = str(args.kubeconfig)
+    # Imported here: kopf and the handlers are only needed by this command.
+    import kopf  # noqa: PLC0415
+    from prometheus_client import start_http_server  # noqa: PLC0415
+
+    import llamaops.runtime.handlers  # noqa: F401, PLC0415  (registers the handlers)
+
+    kopf.configure(verbose=args.verbose)
+    if args.metrics_port:
+        start_http_server(args.metrics_port)
+    liveness = f"http://0.0.0.0:{args.health_port}/healthz" if args.health_port else None
+    clusterwide = not args.namespaces
+    try:
+        asyncio.run(
+            kopf.operator(
+                clusterwide=clusterwide,
+                namespaces=args.namespaces or (),
+                liveness_endpoint=liveness,
+            )
+        )
+    except KeyboardInterrupt:
+        return 0
+    return 0

@@ -1,0 +1,23 @@
+"""The fixed names of llamaops' children (shared/DESIGN.md)."""
+
+LABEL_NAME = "app.kubernetes.io/name"
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_DEPLOYMENT = "serving.llamaops.io/deployment"
+LABEL_CHECKPOINT = "serving.llamaops.io/checkpoint"
+LABEL_TEMPLATE_HASH = "serving.llamaops.io/template-hash"
+LABEL_SERVING = "serving.llamaops.io/serving"
+ANNOTATION_DRAIN_STARTED = "serving.llamaops.io/drain-started"
+FINALIZER = "serving.llamaops.io/drain"
+ENGINE_PORT = 8000
+CONTAINER_NAME = "vllm"
+MANAGER = "llamaops"
+
+
+def replica_selector(deployment: str) -> dict[str, str]:
+    """Labels every replica pod of a deployment carries."""
+    return {LABEL_NAME: "vllm", LABEL_MANAGED_BY: MANAGER, LABEL_DEPLOYMENT: deployment}
+
+
+def selector_string(deployment: str) -> str:
+    """The label selector written to status.selector (for the scale subresource)."""
+    return ",".join(f"{k}={v}" for k, v in replica_selector(deployment).items())

@@ -1,0 +1,44 @@
+"""What a reconcile observes: a frozen snapshot of the deployment and its world."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from llamaops.api.resource import LlamaDeployment
+from llamaops.inventory import Inventory
+
+
+@dataclass(frozen=True)
+class ReplicaPod:
+    """One replica pod, as the planner needs it."""
+
+    name: str
+    uid: str
+    created: datetime
+    template_hash: str
+    checkpoint: str
+    serving: bool  # the serving label is "true"
+    ready: bool  # the Ready condition is True
+    terminating: bool  # deletionTimestamp is set
+    failed: bool  # phase Failed, or its node is gone / NotReady (the pod is lost)
+    scheduled: bool  # bound to a node
+    node: str | None = None
+    unschedulable_message: str | None = None  # PodScheduled=False message, when pending
+    crash_looping: bool = False  # a container waits in CrashLoopBackOff
+    restarts: int = 0
+    drain_started: datetime | None = None  # when its drain began (annotation)
+    in_flight: int | None = None  # running + waiting requests, from its /metrics
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The deployment (spec, metadata and current status) and what exists around it."""
+
+    deployment: LlamaDeployment
+    pods: tuple[ReplicaPod, ...]
+    inventory: Inventory
+    now: datetime
+    service: dict[str, Any] | None = None
+    disruption_budget: dict[str, Any] | None = None
+    hf_secret_found: bool | None = None  # None when no secret is referenced
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,54 @@
+"""What a plan is made of: typed actions, each with a reason a person can read, plus the
+status to report and the events to emit."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from llamaops.api.status import LlamaDeploymentStatus
+
+
+@dataclass(frozen=True)
+class CreatePod:
+    manifest: dict[str, Any]
+    reason: str
+
+
+@dataclass(frozen=True)
+class StartDrain:
+    """Take a replica out of the Service (serving label false) and note when."""
+
+    pod: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeletePod:
+    pod: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class EnsureObject:
+    """Create or update a child object (the Service, the PodDisruptionBudget)."""
+
+    manifest: dict[str, Any]
+    reason: str
+
+
+Action = CreatePod | StartDrain | DeletePod | EnsureObject
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    reason: str  # CamelCase, one of llamaops.reconcile.reasons
+    message: str
+    type: str = "Normal"  # or "Warning"
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...]
+    status: LlamaDeploymentStatus
+    events: tuple[EventRecord, ...] = ()
+    requeue_after: float | None = None  # seconds until the next look (drains, loads)
+    notes: tuple[str, ...] = field(default=())

@@ -1,0 +1,28 @@
+"""The operator's own Prometheus metrics (prefix `llamaops_`)."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+RECONCILES = Counter(
+    "llamaops_reconciles_total", "Reconciles of LlamaDeployments, by result", ["result"]
+)
+RECONCILE_SECONDS = Histogram(
+    "llamaops_reconcile_duration_seconds",
+    "Time one reconcile takes",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+API_ERRORS = Counter("llamaops_api_errors_total", "Failed API calls", ["verb", "code"])
+REPLICAS = Gauge("llamaops_replicas", "Replica pods by state", ["namespace", "deployment", "state"])
+TENSOR_PARALLEL = Gauge(
+    "llamaops_placement_tensor_parallel_size",
+    "Tensor-parallel size of each replica",
+    ["namespace", "deployment"],
+)
+GPUS_ALLOCATED = Gauge(
+    "llamaops_gpus_allocated",
+    "GPUs held by a deployment's replica pods",
+    ["namespace", "deployment"],
+)
+
+
+def api_error(verb: str, code: str) -> None:
+    API_ERRORS.labels(verb=verb, code=code).inc()

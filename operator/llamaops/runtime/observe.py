@@ -1,0 +1,119 @@
+"""Observe: the deployment's pods, the nodes and their GPU use, read into a frozen snapshot."""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from llamaops.api.resource import LlamaDeployment
+from llamaops.inventory import replica_tolerations, take_inventory
+from llamaops.kube.client import Kube
+from llamaops.reconcile import names
+from llamaops.reconcile.observed import Observed, ReplicaPod
+
+Obj = dict[str, Any]
+METRICS_TIMEOUT = 2.0
+IN_FLIGHT = ("vllm:num_requests_running", "vllm:num_requests_waiting")
+
+
+async def observe(kube: Kube, body: Obj, session: aiohttp.ClientSession) -> Observed:
+    deployment = LlamaDeployment.model_validate(body)
+    meta = body["metadata"]
+    namespace, name = meta["namespace"], meta["name"]
+    selector = names.selector_string(name)
+    pods, nodes, all_pods, service, budget = await asyncio.gather(
+        asyncio.to_thread(kube.list_pods, namespace, selector),
+        asyncio.to_thread(kube.list_nodes),
+        asyncio.to_thread(kube.list_all_pods),
+        asyncio.to_thread(kube.get_object, "Service", namespace, name),
+        asyncio.to_thread(kube.get_object, "PodDisruptionBudget", namespace, name),
+    )
+    scheduling = deployment.spec.scheduling
+    inventory = take_inventory(
+        nodes, all_pods, replica_tolerations(scheduling.tolerations), scheduling.node_selector
+    )
+    ready_nodes = {n["metadata"]["name"] for n in nodes if _node_ready(n)}
+    loads = await asyncio.gather(*(_in_flight(session, pod) for pod in pods))
+    replicas = tuple(
+        replica_pod(pod, ready_nodes, load) for pod, load in zip(pods, loads, strict=True)
+    )
+    return Observed(
+        deployment=deployment,
+        pods=replicas,
+        inventory=inventory,
+        now=datetime.now(UTC),
+        service=service,
+        disruption_budget=budget,
+    )
+
+
+def replica_pod(pod: Obj, ready_nodes: set[str], in_flight: int | None) -> ReplicaPod:
+    meta, spec = pod["metadata"], pod.get("spec") or {}
+    status = pod.get("status") or {}
+    labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
+    conditions = {c.get("type"): c for c in status.get("conditions") or []}
+    node = spec.get("nodeName")
+    scheduled = conditions.get("PodScheduled", {})
+    waiting = [
+        ((c.get("state") or {}).get("waiting") or {}).get("reason")
+        for c in status.get("containerStatuses") or []
+    ]
+    lost = bool(node) and node not in ready_nodes and bool(conditions)
+    return ReplicaPod(
+        name=meta["name"],
+        uid=meta.get("uid", ""),
+        created=_time(meta.get("creationTimestamp")) or datetime.now(UTC),
+        template_hash=labels.get(names.LABEL_TEMPLATE_HASH, ""),
+        checkpoint=labels.get(names.LABEL_CHECKPOINT, ""),
+        serving=labels.get(names.LABEL_SERVING) == "true",
+        ready=conditions.get("Ready", {}).get("status") == "True",
+        terminating=bool(meta.get("deletionTimestamp")),
+        failed=status.get("phase") == "Failed" or lost,
+        scheduled=bool(node),
+        node=node,
+        unschedulable_message=(
+            scheduled.get("message") if scheduled.get("status") == "False" else None
+        ),
+        crash_looping="CrashLoopBackOff" in waiting,
+        restarts=sum(int(c.get("restartCount", 0)) for c in status.get("containerStatuses") or []),
+        drain_started=_time(annotations.get(names.ANNOTATION_DRAIN_STARTED)),
+        in_flight=in_flight,
+    )
+
+
+async def _in_flight(session: aiohttp.ClientSession, pod: Obj) -> int | None:
+    """Running + waiting requests from the pod's /metrics; None when it does not answer."""
+    ip = (pod.get("status") or {}).get("podIP")
+    if not ip or pod["metadata"].get("deletionTimestamp"):
+        return None
+    try:
+        async with session.get(
+            f"http://{ip}:{names.ENGINE_PORT}/metrics",
+            timeout=aiohttp.ClientTimeout(total=METRICS_TIMEOUT),
+        ) as answer:
+            if answer.status != 200:
+                return None
+            return in_flight_of(await answer.text())
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        return None
+
+
+def in_flight_of(metrics: str) -> int:
+    """Sum of vLLM's running and waiting gauges in a Prometheus text exposition."""
+    total = 0.0
+    for line in metrics.splitlines():
+        if line.startswith(IN_FLIGHT):
+            total += float(line.rsplit(" ", 1)[-1])
+    return int(total)
+
+
+def _node_ready(node: Obj) -> bool:
+    conditions = (node.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def _time(text: Any) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
