@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-demo: $(STAMP) ## plan the example manifests on nodes of 8 x H100-80GB (the live demo comes later)
-	@for manifest in manifests/*.yaml; do \
-		echo "\$$ llamaops plan -f $$manifest"; $(BIN)/llamaops plan -f $$manifest || exit $$?; echo; \
-	done
+DURATION ?= 60
+
+demo: $(STAMP) ## the local cluster, the operator and traffic, live, for $(DURATION) s (DURATION=0: until Ctrl-C)
+	$(BIN)/llamaops demo $(if $(filter 0,$(DURATION)),,--duration $(DURATION))
 
 test: lint typecheck ## lint, type-check, then run every test
 	$(BIN)/python -m pytest

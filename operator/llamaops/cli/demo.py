@@ -9,6 +9,7 @@ deployment's Service once it has one, and redraws a short view every second. Ctr
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -170,16 +171,22 @@ async def _traffic(
     from llamaops.sim.traffic.plan import plan_requests  # noqa: PLC0415
     from llamaops.sim.traffic.run import run_traffic  # noqa: PLC0415
 
-    while (url := cluster.service_url(namespace, name)) is None:
+    # A user sends traffic once the deployment says it can take some.
+    url = cluster.service_url(namespace, name)
+    while url is None or not _ready(cluster, namespace, name):
         await asyncio.sleep(0.5)
+        url = cluster.service_url(namespace, name)
     model = manifest["spec"]["model"]["name"]
     batches: list[asyncio.Task[None]] = []
+    started = time.monotonic()
 
     async def batch(seed: int) -> None:
+        offset = time.monotonic() - started
         plan = plan_requests(
             shapes.constant(TRAFFIC_RATE, 1.0), Fixed(64), Uniform(16, 64), seed=seed
         )
-        records.extend(await run_traffic(url, plan, model=model, timeout=60))
+        done = await run_traffic(url, plan, model=model, timeout=60)
+        records.extend(dataclasses.replace(r, start=r.start + offset) for r in done)
 
     seed = 0
     try:
@@ -191,6 +198,11 @@ async def _traffic(
         for task in batches:
             task.cancel()
         await asyncio.gather(*batches, return_exceptions=True)
+
+
+def _ready(cluster: Any, namespace: str, name: str) -> bool:
+    status = (_llama(cluster, namespace, name) or {}).get("status") or {}
+    return int(status.get("readyReplicas") or 0) > 0
 
 
 def _start_operator(kubeconfig: Path, log: Path) -> subprocess.Popen[bytes]:
