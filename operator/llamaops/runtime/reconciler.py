@@ -24,11 +24,11 @@ class Reconciler:
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
         self._locks: dict[Key, asyncio.Lock] = {}
-        self._later: dict[Key, asyncio.Task[None]] = {}
+        self._later: dict[Key, tuple[float, asyncio.Task[None]]] = {}
         self._session: aiohttp.ClientSession | None = None
 
     async def close(self) -> None:
-        for task in self._later.values():
+        for _, task in self._later.values():
             task.cancel()
         if self._session is not None:
             await self._session.close()
@@ -55,17 +55,21 @@ class Reconciler:
         return self._locks.setdefault((namespace, name), asyncio.Lock())
 
     def soon(self, namespace: str, name: str, seconds: float) -> None:
-        """Reconcile again after `seconds` (once, however often it is asked)."""
+        """Reconcile again after `seconds`; of several such requests the earliest wins."""
         key = (namespace, name)
-        if key in self._later and not self._later[key].done():
-            return
+        due = asyncio.get_running_loop().time() + seconds
+        waiting = self._later.get(key)
+        if waiting is not None and not waiting[1].done():
+            if waiting[0] <= due:
+                return
+            waiting[1].cancel()
 
         async def later() -> None:
             await asyncio.sleep(seconds)
             self._later.pop(key, None)
             await self.reconcile(namespace, name)
 
-        self._later[key] = asyncio.create_task(later())
+        self._later[key] = (due, asyncio.create_task(later()))
 
     async def _once(self, namespace: str, name: str) -> None:
         body: dict[str, Any] | None = await asyncio.to_thread(
