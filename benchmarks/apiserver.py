@@ -16,10 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+from results_table import markdown, publish
 
 RESULTS = Path(__file__).parent / "results" / "apiserver.md"
 PODS = "/api/v1/namespaces/default/pods"
@@ -164,18 +164,11 @@ def report(figures: dict[str, float], pods: int, watchers: int) -> str:
             f"{watchers} watches open",
         ),
     ]
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [
-        "# API emulator benchmark",
-        "",
-        f"`python benchmarks/apiserver.py --pods {pods} --watchers {watchers}` on {when}, "
-        "a 2-core machine; client and server in separate processes.",
-        "",
-        "| measure | figure | note |",
-        "|---|---|---|",
-        *[f"| {name} | {figure} | {note} |" for name, figure, note in rows],
-    ]
-    return "\n".join(lines) + "\n"
+    how = (
+        f"`python benchmarks/apiserver.py --pods {pods} --watchers {watchers}` on "
+        "a 2-core machine; client and server in separate processes."
+    )
+    return markdown("API emulator benchmark", how, rows)
 
 
 def main() -> int:
@@ -207,9 +200,7 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=10)
     text = report(figures, args.pods, args.watchers)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(text)
-    print(text)
+    publish(RESULTS, text)
     return 0
 
 

@@ -16,9 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from results_table import markdown, publish
 
 from llamaops.sim.apiserver.background import BackgroundApiServer
 from llamaops.sim.clock import Clock
@@ -205,20 +206,13 @@ def report(figures: dict[str, float], pods: int, nodes: int) -> str:
                 f"p99 latency {figures[f'rate_{rate}_p99_latency']:.2f} s, 16 output tokens",
             )
         )
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [
-        "# Local cluster benchmark",
-        "",
-        f"`python benchmarks/cluster.py --pods {pods} --nodes {nodes}` on {when}: "
+    how = (
+        f"`python benchmarks/cluster.py --pods {pods} --nodes {nodes}` on "
         f"{nodes} nodes × 8 H100-80GB, {pods} one-GPU simulated vLLM pods behind one "
         "Service, on a 2-core machine, at wall-clock speed; the traffic generator runs "
-        "as its own process.",
-        "",
-        "| measure | figure | note |",
-        "|---|---|---|",
-        *[f"| {a} | {b} | {c} |" for a, b, c in rows],
-    ]
-    return "\n".join(lines) + "\n"
+        "as its own process."
+    )
+    return markdown("Local cluster benchmark", how, rows)
 
 
 def main() -> int:
@@ -228,9 +222,7 @@ def main() -> int:
     args = parser.parse_args()
     figures = measure(args.pods, args.nodes)
     text = report(figures, args.pods, args.nodes)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(text)
-    print(text)
+    publish(RESULTS, text)
     return 0
 
 

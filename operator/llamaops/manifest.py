@@ -12,8 +12,8 @@ import yaml
 from pydantic import ValidationError
 
 from llamaops.api.crd import custom_resource_definition
+from llamaops.api.model_spec import DNS_SUBDOMAIN
 from llamaops.api.resource import API_VERSION, KIND, LlamaDeployment
-from llamaops.api.spec import DNS_SUBDOMAIN
 from llamaops.schema import admit_spec_of, unknown_fields
 
 

@@ -6,7 +6,7 @@ A catalog name gives the architecture; `spec.model.architecture`, when present, 
 
 from dataclasses import dataclass
 
-from llamaops.api.spec import Architecture, ModelSpec
+from llamaops.api.model_spec import Architecture, ModelSpec
 from llamaops.catalog.models import find_model
 from llamaops.errors import SpecError
 

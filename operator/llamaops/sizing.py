@@ -16,8 +16,8 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from llamaops.api.model_spec import Architecture
 from llamaops.api.placement import GpuMemory, Placement
-from llamaops.api.spec import Architecture
 
 GIB = 1024**3
 MIB = 1024**2

@@ -2,7 +2,7 @@
 
 import pytest
 
-from llamaops.api.spec import ModelSpec
+from llamaops.api.model_spec import ModelSpec
 from llamaops.errors import SpecError
 from llamaops.model_resolution import resolve_model
 

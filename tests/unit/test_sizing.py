@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from llamaops.api.spec import Architecture
+from llamaops.api.model_spec import Architecture
 from llamaops.catalog.gpus import find_product
 from llamaops.catalog.models import find_model
 from llamaops.sizing import SizingRequest, human_tokens, size_replica

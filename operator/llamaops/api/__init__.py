@@ -1,5 +1,6 @@
 """The LlamaDeployment API: typed spec and status, and the CRD generated from them."""
 
+from llamaops.api.model_spec import Architecture, Checkpoint, Dtype, ModelSpec
 from llamaops.api.placement import GpuMemory, Placement
 from llamaops.api.resource import (
     API_VERSION,
@@ -10,15 +11,7 @@ from llamaops.api.resource import (
     VERSION,
     LlamaDeployment,
 )
-from llamaops.api.spec import (
-    Architecture,
-    Checkpoint,
-    Dtype,
-    GpuSpec,
-    LlamaDeploymentSpec,
-    ModelSpec,
-    Toleration,
-)
+from llamaops.api.spec import GpuSpec, LlamaDeploymentSpec, Toleration
 from llamaops.api.status import Condition, LlamaDeploymentStatus
 
 __all__ = [

@@ -6,7 +6,7 @@ Instruct only, and Meta's FP8 builds of 405B are listed as their own models.
 
 from dataclasses import dataclass
 
-from llamaops.api.spec import Architecture
+from llamaops.api.model_spec import Architecture
 
 VOCAB = 128256
 CONTEXT_8K = 8192

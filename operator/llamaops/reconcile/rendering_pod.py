@@ -8,8 +8,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from llamaops.api.model_spec import Checkpoint
 from llamaops.api.placement import Placement
-from llamaops.api.spec import OWNED_ENGINE_FLAGS, Checkpoint, LlamaDeploymentSpec
+from llamaops.api.spec import OWNED_ENGINE_FLAGS, LlamaDeploymentSpec
 from llamaops.catalog.models import find_model
 from llamaops.errors import SpecError
 from llamaops.inventory import GPU_RESOURCE, PRODUCT_LABEL, replica_tolerations
