@@ -8,15 +8,17 @@ annotations, never in status, which belongs to the reconcile's report.
 import asyncio
 import logging
 import os
-from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import kopf
 
 from llamaops.api.resource import GROUP, PLURAL, VERSION
 from llamaops.kube.client import Kube, operator_client
 from llamaops.reconcile import names
+from llamaops.reconcile.plan_types import DeletePod, StartDrain
 from llamaops.runtime import metrics
+from llamaops.runtime.apply import apply
 from llamaops.runtime.observe import observe
 from llamaops.runtime.reconciler import Reconciler
 
@@ -88,29 +90,20 @@ async def deleting(*, namespace: str | None, name: str, spec: Any, body: Any, **
     drain = float(((spec.get("rollout") or {}).get("drainTimeoutSeconds")) or 120)
     selector = names.selector_string(name)
     pods = await asyncio.to_thread(kube.list_pods, namespace, selector)
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    for pod in pods:
-        await asyncio.to_thread(
-            kube.patch_pod_metadata,
-            namespace,
-            pod["metadata"]["name"],
-            {names.LABEL_SERVING: "false"},
-            {names.ANNOTATION_DRAIN_STARTED: now},
-        )
+    why = f"Deleting {name}"
+    await apply(kube, namespace, tuple(StartDrain(p["metadata"]["name"], why) for p in pods))
     kopf.info(body, reason="Draining", message=f"Draining {len(pods)} replicas before deletion")
     deadline = asyncio.get_running_loop().time() + drain
-    while asyncio.get_running_loop().time() < deadline and await _busy(kube, body):
-        await asyncio.sleep(DELETE_POLL_SECONDS)
+    async with aiohttp.ClientSession() as session:
+        while asyncio.get_running_loop().time() < deadline and await _busy(kube, body, session):
+            await asyncio.sleep(DELETE_POLL_SECONDS)
     async with reconciler().lock(namespace, name):  # no reconcile may create pods meanwhile
-        for pod in await asyncio.to_thread(kube.list_pods, namespace, selector):
-            await asyncio.to_thread(kube.delete_pod, namespace, pod["metadata"]["name"])
+        pods = await asyncio.to_thread(kube.list_pods, namespace, selector)
+        await apply(kube, namespace, tuple(DeletePod(p["metadata"]["name"], why) for p in pods))
     kopf.info(body, reason="Deleted", message=f"Deleted the replicas of {name}")
 
 
-async def _busy(kube: Kube, body: Any) -> bool:
+async def _busy(kube: Kube, body: Any, session: aiohttp.ClientSession) -> bool:
     """Whether any replica still has requests running or waiting."""
-    import aiohttp  # noqa: PLC0415
-
-    async with aiohttp.ClientSession() as session:
-        observed = await observe(kube, dict(body), session)
+    observed = await observe(kube, dict(body), session)
     return any((p.in_flight or 0) > 0 for p in observed.pods if not p.terminating)

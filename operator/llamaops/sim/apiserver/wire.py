@@ -49,7 +49,12 @@ async def body(request: web.Request) -> Any:
 
 async def delete_options(request: web.Request, query: dict[str, str]) -> dict[str, Any]:
     raw = await request.read()
-    options: dict[str, Any] = json.loads(raw) if raw.strip() else {}
+    try:
+        options: dict[str, Any] = json.loads(raw) if raw.strip() else {}
+    except ValueError as error:
+        raise bad_request(f"the DeleteOptions body could not be decoded: {error}") from None
+    if not isinstance(options, dict):
+        raise bad_request("the DeleteOptions body must be a JSON object")
     if "propagationPolicy" in query:
         options["propagationPolicy"] = query["propagationPolicy"]
     if "gracePeriodSeconds" in query:
