@@ -82,7 +82,9 @@ class GpuSpec(ApiModel):
 
 
 class AutoscalingSpec(ApiModel):
-    """Queue-depth autoscaling. It writes spec.replicas through the scale subresource."""
+    """Queue-depth autoscaling. It writes spec.replicas through the scale subresource, as a
+    HorizontalPodAutoscaler does: while enabled, a manual `kubectl scale` lasts until the
+    next decision. The decision and its math: llamaops/autoscaling/decision.py."""
 
     model_config = ApiModel.model_config | {
         "json_schema_extra": cel_rules(
@@ -100,7 +102,15 @@ class AutoscalingSpec(ApiModel):
     }
 
     enabled: bool = Field(default=False, description="Scale replicas on queue depth.")
-    min_replicas: int = Field(default=1, ge=1, le=1000, description="Fewest replicas.")
+    min_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description=(
+            "Fewest replicas. At least 1: scaling from zero (holding requests while the "
+            "first replica loads) is not supported yet."
+        ),
+    )
     max_replicas: int | None = Field(
         default=None, ge=1, le=1000, description="Most replicas; required when enabled."
     )
@@ -108,19 +118,68 @@ class AutoscalingSpec(ApiModel):
         default=4,
         ge=1,
         le=10000,
-        description="Waiting requests (vllm:num_requests_waiting) per ready replica to aim for.",
+        description=(
+            "Waiting requests (vllm:num_requests_waiting) per ready replica to aim for. Above "
+            "it by more than the tolerance, replicas are added until each runs what it can and "
+            "holds this many waiting. Default 4: a short queue keeps every batch full without "
+            "adding much time to first token."
+        ),
+    )
+    tolerance: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=0.5,
+        description=(
+            "Load changes within this share do nothing: a queue up to target × (1 + "
+            "tolerance) adds no replica, and a scale-down needs the load to fit fewer "
+            "replicas at (1 - tolerance) of what each can run. Default 0.1, HPA's."
+        ),
     )
     scale_up_stabilization_seconds: int = Field(
-        default=0, ge=0, le=3600, description="Window whose lowest recommendation scale-up uses."
+        default=0,
+        ge=0,
+        le=3600,
+        description=(
+            "Scale-up follows the lowest recommendation of this window. Default 0, HPA's: "
+            "a queue means requests are already late."
+        ),
     )
     scale_down_stabilization_seconds: int = Field(
         default=300,
         ge=0,
         le=3600,
-        description="Window whose highest recommendation scale-down uses.",
+        description=(
+            "Scale-down happens only when every recommendation of this window is lower. "
+            "Default 300, HPA's: a replica that takes minutes to load should outlast a lull."
+        ),
+    )
+    scale_up_limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description=(
+            "Most replicas one decision adds. Omit for no limit but maxReplicas and the "
+            "replicas the free GPUs can hold."
+        ),
+    )
+    scale_down_limit: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description=(
+            "Most replicas one decision removes. Default 1: each removed replica drains, and "
+            "one per decision lets the queue show whether the rest carry the load."
+        ),
     )
     metrics_interval_seconds: int = Field(
-        default=15, ge=1, le=300, description="How often each ready replica's /metrics is read."
+        default=5,
+        ge=1,
+        le=300,
+        description=(
+            "How often each ready replica's /metrics is read and a decision made. Default 5: "
+            "one small GET per replica, three to six times sooner than HPA's 15 s sync or "
+            "KEDA's 30 s poll."
+        ),
     )
 
 
