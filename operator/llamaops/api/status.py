@@ -48,23 +48,43 @@ class CheckpointStatus(ApiModel):
 
 
 class Recommendation(ApiModel):
-    """One autoscaler decision, kept for the stabilization windows."""
+    """A point of the recommendation window: the recommendation from `time` until the next."""
 
-    time: str = Field(description="When it was made.", json_schema_extra={"format": "date-time"})
+    time: str = Field(description="When it began.", json_schema_extra={"format": "date-time"})
     replicas: int = Field(ge=0, description="Replicas it recommended.")
 
 
 class AutoscalerStatus(ApiModel):
-    """The autoscaler's last reading and window, so a restarted operator continues from it."""
+    """The autoscaler's last reading and decision, and its window, so that a restarted
+    operator continues where it stopped (no early scale-down, no second scale-up)."""
 
     queue_depth: int | None = Field(
-        default=None, ge=0, description="Waiting requests summed over ready replicas."
+        default=None, ge=0, description="Waiting requests summed over the ready replicas."
+    )
+    queue_per_replica: float | None = Field(
+        default=None, ge=0, description="Waiting requests per ready replica."
     )
     running_requests: int | None = Field(
-        default=None, ge=0, description="Running requests summed over ready replicas."
+        default=None, ge=0, description="Running requests summed over the ready replicas."
     )
-    desired_replicas: int | None = Field(default=None, ge=0, description="Last recommendation.")
-    reason: str | None = Field(default=None, description="Why it recommended that.")
+    kv_cache_usage: float | None = Field(
+        default=None, ge=0, le=1, description="Mean KV-cache usage of the ready replicas, 0 to 1."
+    )
+    desired_replicas: int | None = Field(
+        default=None, ge=0, description="Replicas the last decision asked for."
+    )
+    reason: str | None = Field(
+        default=None, max_length=4096, description="Why, in one line with the numbers."
+    )
+    capped_by: Literal["maxReplicas", "gpus"] | None = Field(
+        default=None,
+        description="What held the last decision below what the load asked for, if anything.",
+    )
+    last_decision_time: str | None = Field(
+        default=None,
+        description="When the last decision was made.",
+        json_schema_extra={"format": "date-time"},
+    )
     last_scale_time: str | None = Field(
         default=None,
         description="When it last changed spec.replicas.",
@@ -72,8 +92,11 @@ class AutoscalerStatus(ApiModel):
     )
     recommendations: list[Recommendation] = Field(
         default_factory=list,
-        max_length=1000,
-        description="Recommendations inside the longest stabilization window.",
+        max_length=4000,
+        description=(
+            "The recommendation window, run-length coded: each point holds until the next. "
+            "It reaches back the longest stabilization window."
+        ),
     )
 
 
