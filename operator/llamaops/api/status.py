@@ -80,11 +80,6 @@ class AutoscalerStatus(ApiModel):
         default=None,
         description="What held the last decision below what the load asked for, if anything.",
     )
-    last_decision_time: str | None = Field(
-        default=None,
-        description="When the last decision was made.",
-        json_schema_extra={"format": "date-time"},
-    )
     last_scale_time: str | None = Field(
         default=None,
         description="When it last changed spec.replicas.",

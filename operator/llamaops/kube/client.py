@@ -220,6 +220,23 @@ class Kube:
             self._count("patch", error)
             _ok_if(error, 404)
 
+    @api_retry
+    def scale(self, namespace: str, name: str, replicas: int) -> None:
+        """Write spec.replicas through the scale subresource, as an HPA does."""
+        try:
+            self.custom.patch_namespaced_custom_object_scale(
+                self.GROUP,
+                self.VERSION,
+                namespace,
+                self.PLURAL,
+                name,
+                {"spec": {"replicas": replicas}},
+                _preload_content=False,
+            )
+        except ApiException as error:
+            self._count("patch", error)
+            _ok_if(error, 404)
+
 
 def _patchable_spec(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
     """The spec fields llamaops owns (a Service's clusterIP is the cluster's)."""

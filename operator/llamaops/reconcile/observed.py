@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from llamaops.api.resource import LlamaDeployment
+from llamaops.autoscaling.decision import Reading
 from llamaops.inventory import Inventory
 
 
@@ -28,6 +29,7 @@ class ReplicaPod:
     restarts: int = 0
     drain_started: datetime | None = None  # when its drain began (annotation)
     in_flight: int | None = None  # running + waiting requests, from its /metrics
+    reading: Reading | None = None  # its vLLM gauges; None when /metrics was not read
 
 
 @dataclass(frozen=True)

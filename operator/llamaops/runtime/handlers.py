@@ -17,7 +17,7 @@ from llamaops.api.resource import GROUP, PLURAL, VERSION
 from llamaops.kube.client import Kube, operator_client
 from llamaops.reconcile import names
 from llamaops.reconcile.plan_types import DeletePod, StartDrain
-from llamaops.runtime import metrics
+from llamaops.runtime import autoscaler, metrics
 from llamaops.runtime.apply import apply
 from llamaops.runtime.observe import observe
 from llamaops.runtime.reconciler import Reconciler
@@ -73,6 +73,27 @@ async def changed(*, namespace: str | None, name: str, **_: Any) -> None:
 async def resync(*, namespace: str | None, name: str, meta: Any, **_: Any) -> None:
     if not meta.get("deletionTimestamp"):
         await reconciler().reconcile(namespace or "default", name)
+
+
+@kopf.daemon(
+    GROUP,
+    VERSION,
+    PLURAL,
+    when=lambda spec, **_: autoscaler.enabled(spec),
+    cancellation_timeout=5.0,
+)
+async def autoscale(
+    *, namespace: str | None, name: str, spec: Any, stopped: kopf.DaemonStopped, **_: Any
+) -> None:
+    """The autoscaler's own loop, one per LlamaDeployment with autoscaling on; kopf stops
+    it when autoscaling is turned off or the object is deleted."""
+    namespace = namespace or "default"
+    while not stopped:
+        try:
+            await autoscaler.tick(reconciler().kube, reconciler().http(), namespace, name)
+        except Exception:
+            log.exception("Autoscaling of LlamaDeployment %s/%s failed", namespace, name)
+        await stopped.wait(autoscaler.interval_of(spec))
 
 
 @kopf.on.event("v1", "pods", labels={names.LABEL_MANAGED_BY: names.MANAGER})

@@ -23,6 +23,27 @@ GPUS_ALLOCATED = Gauge(
     ["namespace", "deployment"],
 )
 
+AUTOSCALER_DESIRED = Gauge(
+    "llamaops_autoscaler_desired_replicas",
+    "Replicas the autoscaler's last decision asked for",
+    ["namespace", "deployment"],
+)
+AUTOSCALER_QUEUE = Gauge(
+    "llamaops_autoscaler_queue_depth",
+    "Requests waiting over the ready replicas, at the last decision",
+    ["namespace", "deployment"],
+)
+AUTOSCALER_SCALE_EVENTS = Counter(
+    "llamaops_autoscaler_scale_events_total",
+    "Changes of spec.replicas made by the autoscaler",
+    ["namespace", "deployment", "direction"],
+)
+AUTOSCALER_CAPPED = Gauge(
+    "llamaops_autoscaler_capped",
+    "1 while the autoscaler is held below what the load asks for (free GPUs or maxReplicas)",
+    ["namespace", "deployment"],
+)
+
 
 def api_error(verb: str, code: str) -> None:
     API_ERRORS.labels(verb=verb, code=code).inc()

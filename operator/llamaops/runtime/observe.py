@@ -7,6 +7,8 @@ from typing import Any
 import aiohttp
 
 from llamaops.api.resource import LlamaDeployment
+from llamaops.autoscaling.decision import Reading
+from llamaops.autoscaling.exposition import ExpositionError, reading_of
 from llamaops.inventory import replica_tolerations, take_inventory
 from llamaops.kube.client import Kube
 from llamaops.reconcile import names
@@ -14,7 +16,6 @@ from llamaops.reconcile.observed import Observed, ReplicaPod
 
 Obj = dict[str, Any]
 METRICS_TIMEOUT = 2.0
-IN_FLIGHT = ("vllm:num_requests_running", "vllm:num_requests_waiting")
 
 
 async def observe(kube: Kube, body: Obj, session: aiohttp.ClientSession) -> Observed:
@@ -34,9 +35,9 @@ async def observe(kube: Kube, body: Obj, session: aiohttp.ClientSession) -> Obse
         nodes, all_pods, replica_tolerations(scheduling.tolerations), scheduling.node_selector
     )
     ready_nodes = {n["metadata"]["name"] for n in nodes if _node_ready(n)}
-    loads = await asyncio.gather(*(_in_flight(session, pod) for pod in pods))
+    readings = await asyncio.gather(*(scrape(session, pod) for pod in pods))
     replicas = tuple(
-        replica_pod(pod, ready_nodes, load) for pod, load in zip(pods, loads, strict=True)
+        replica_pod(pod, ready_nodes, reading) for pod, reading in zip(pods, readings, strict=True)
     )
     return Observed(
         deployment=deployment,
@@ -48,7 +49,7 @@ async def observe(kube: Kube, body: Obj, session: aiohttp.ClientSession) -> Obse
     )
 
 
-def replica_pod(pod: Obj, ready_nodes: set[str], in_flight: int | None) -> ReplicaPod:
+def replica_pod(pod: Obj, ready_nodes: set[str], reading: Reading | None) -> ReplicaPod:
     meta, spec = pod["metadata"], pod.get("spec") or {}
     status = pod.get("status") or {}
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
@@ -78,12 +79,14 @@ def replica_pod(pod: Obj, ready_nodes: set[str], in_flight: int | None) -> Repli
         crash_looping="CrashLoopBackOff" in waiting,
         restarts=sum(int(c.get("restartCount", 0)) for c in status.get("containerStatuses") or []),
         drain_started=_time(annotations.get(names.ANNOTATION_DRAIN_STARTED)),
-        in_flight=in_flight,
+        in_flight=None if reading is None else round(reading.running + reading.waiting),
+        reading=reading,
     )
 
 
-async def _in_flight(session: aiohttp.ClientSession, pod: Obj) -> int | None:
-    """Running + waiting requests from the pod's /metrics; None when it does not answer."""
+async def scrape(session: aiohttp.ClientSession, pod: Obj) -> Reading | None:
+    """The pod's vLLM gauges from its /metrics; None when it does not answer in time or
+    answers something else (unknown, never zero)."""
     ip = (pod.get("status") or {}).get("podIP")
     if not ip or pod["metadata"].get("deletionTimestamp"):
         return None
@@ -94,18 +97,9 @@ async def _in_flight(session: aiohttp.ClientSession, pod: Obj) -> int | None:
         ) as answer:
             if answer.status != 200:
                 return None
-            return in_flight_of(await answer.text())
-    except (aiohttp.ClientError, OSError, TimeoutError):
+            return reading_of(await answer.text())
+    except (aiohttp.ClientError, OSError, TimeoutError, ExpositionError):
         return None
-
-
-def in_flight_of(metrics: str) -> int:
-    """Sum of vLLM's running and waiting gauges in a Prometheus text exposition."""
-    total = 0.0
-    for line in metrics.splitlines():
-        if line.startswith(IN_FLIGHT):
-            total += float(line.rsplit(" ", 1)[-1])
-    return int(total)
 
 
 def _node_ready(node: Obj) -> bool:

@@ -50,6 +50,12 @@ class Reconciler:
             finally:
                 metrics.RECONCILE_SECONDS.observe(time.monotonic() - started)
 
+    def http(self) -> aiohttp.ClientSession:
+        """The session that reads the replicas' /metrics (one, shared with the autoscaler)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
     def lock(self, namespace: str, name: str) -> asyncio.Lock:
         """Held while a reconcile of this deployment runs; deletion takes it too."""
         return self._locks.setdefault((namespace, name), asyncio.Lock())
@@ -77,9 +83,7 @@ class Reconciler:
         )
         if body is None or body["metadata"].get("deletionTimestamp"):
             return
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        observed = await observe(self.kube, body, self._session)
+        observed = await observe(self.kube, body, self.http())
         decided = plan(observed, random_suffixes())
         for action in decided.actions:
             log.info("%s/%s: %s", namespace, name, action.reason)

@@ -11,12 +11,15 @@ from llamaops.reconcile.plan_types import Plan
 from llamaops.runtime import metrics
 
 Obj = dict[str, Any]
+AUTOSCALER = "autoscaler"
 
 
 async def report(kube: Kube, body: Obj, observed: Observed, plan: Plan) -> None:
     meta = body["metadata"]
-    new = plan.status.to_wire()
-    old = body.get("status") or {}
+    # status.autoscaler is the autoscaler loop's: writing back what this reconcile read
+    # would undo a decision made meanwhile.
+    new = {k: v for k, v in plan.status.to_wire().items() if k != AUTOSCALER}
+    old = {k: v for k, v in (body.get("status") or {}).items() if k != AUTOSCALER}
     if new != old:
         removed = {key: None for key in old if key not in new}  # merge patch: null removes
         await asyncio.to_thread(

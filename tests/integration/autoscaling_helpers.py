@@ -1,0 +1,148 @@
+"""Instruments for the autoscaler's end-to-end tests: an autoscaled 70B LlamaDeployment,
+traffic in phases, and a watch of spec.replicas and of the engines' queues over time.
+
+    with a_world(tmp_path, speed=SPEED) as world:
+        deploy_autoscaled(world, max_replicas=4)
+        with ReplicasWatch(world) as watch, PhasedTraffic(world, [(4, 1), (12, 10)]) as load:
+            ...
+"""
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any, Self
+
+import yaml
+
+from llamaops.sim.traffic.client import Record
+from llamaops.sim.traffic.lengths import Fixed
+from llamaops.sim.traffic.plan import plan_requests
+from llamaops.sim.traffic.run import run_traffic
+from llamaops.sim.traffic.shapes import Step, steps
+from tests.integration.operator_harness import OperatorWorld
+from tests.integration.operator_helpers import LLAMA_70B, NAME, service_url
+
+SPEED = 10.0  # cluster seconds per wall second
+INTERVAL = 1  # metricsIntervalSeconds
+WINDOW = 8  # scaleDownStabilizationSeconds
+TARGET = 2  # targetQueueDepth
+OUTPUT_TOKENS = 256
+
+
+def deploy_autoscaled(
+    world: OperatorWorld, *, replicas: int = 1, max_replicas: int = 4, window: int = WINDOW
+) -> None:
+    """`kubectl apply` of the 70B manifest (TP 4 on H100) with autoscaling on; each engine
+    runs at most 2 requests at once (--max-num-seqs 2), so that a queue forms."""
+    manifest = yaml.safe_load(LLAMA_70B.read_text())
+    manifest["spec"]["replicas"] = replicas
+    manifest["spec"]["engine"] = {"extraArgs": ["--max-num-seqs", "2"]}
+    manifest["spec"]["autoscaling"] = {
+        "enabled": True,
+        "minReplicas": 1,
+        "maxReplicas": max_replicas,
+        "targetQueueDepth": TARGET,
+        "metricsIntervalSeconds": INTERVAL,
+        "scaleDownStabilizationSeconds": window,
+    }
+    path = world.log.parent / "llama-autoscaled.json"
+    path.write_text(json.dumps(manifest))
+    world.kubectl("apply", "-f", str(path))
+
+
+def spec_replicas(world: OperatorWorld) -> int | None:
+    found = world.llama(NAME)
+    return int(found["spec"]["replicas"]) if found else None
+
+
+def autoscaler_status(world: OperatorWorld) -> dict[str, Any]:
+    return dict(((world.llama(NAME) or {}).get("status") or {}).get("autoscaler") or {})
+
+
+class PhasedTraffic:
+    """Streaming requests through the Service in phases of (seconds, requests per wall
+    second), from a thread of its own; every request is recorded."""
+
+    def __init__(self, world: OperatorWorld, phases: Sequence[tuple[float, float]]) -> None:
+        self.url = service_url(world)
+        self.model = str((world.llama(NAME) or {})["spec"]["model"]["name"])
+        arrivals = steps([Step(seconds, rate) for seconds, rate in phases])
+        self.plan = plan_requests(arrivals, Fixed(16), Fixed(OUTPUT_TOKENS))
+        self.started = 0.0
+        self.duration = sum(seconds for seconds, _ in phases)
+        self._records: list[Record] = []
+        self._thread = threading.Thread(target=self._send, name="traffic", daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        while not self.started:
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._thread.join(timeout=120)
+
+    def records(self) -> list[Record]:
+        self._thread.join(timeout=120)
+        assert not self._thread.is_alive(), "the traffic run did not finish"
+        return self._records
+
+    def _send(self) -> None:
+        self.started = time.monotonic()
+        self._records = asyncio.run(
+            run_traffic(self.url, self.plan, model=self.model, timeout=60, concurrency=256)
+        )
+
+
+class ReplicasWatch:
+    """Polls, from a thread: spec.replicas (each change, with its time.monotonic()), and
+    the longest queue of any engine of the deployment (when it first passed a level)."""
+
+    def __init__(self, world: OperatorWorld) -> None:
+        self.world = world
+        self.changes: list[tuple[float, int]] = []
+        self.queues: list[tuple[float, int]] = []  # (time, waiting summed over engines)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="replicas-watch", daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
+
+    def first_queue_above(self, level: float) -> float | None:
+        return next((t for t, waiting in self.queues if waiting > level), None)
+
+    def first_change_to_more_than(self, replicas: int) -> float | None:
+        return next((t for t, count in self.changes if count > replicas), None)
+
+    def direction_changes(self) -> int:
+        counts = [count for _, count in self.changes]
+        moves = [b - a for a, b in zip(counts, counts[1:], strict=False) if b != a]
+        return sum(1 for a, b in zip(moves, moves[1:], strict=False) if (a > 0) != (b > 0))
+
+    def _poll(self) -> None:
+        runtime = self.world.cluster.cluster.runtime
+        while not self._stopped.is_set():
+            now = time.monotonic()
+            replicas = spec_replicas(self.world)
+            if replicas is not None and (not self.changes or self.changes[-1][1] != replicas):
+                self.changes.append((now, replicas))
+            waiting = self.world.cluster.run(
+                lambda: sum(
+                    len(engine.batcher.waiting)
+                    for engine in runtime.engines.values()
+                    if engine.state == "serving"
+                )
+            )
+            self.queues.append((now, int(waiting)))
+            time.sleep(0.1)
+
+
+def failed(records: Sequence[Record]) -> list[str]:
+    return [f"+{r.start:.2f}s {r.pod}: {r.status}" for r in records if not r.ok]
