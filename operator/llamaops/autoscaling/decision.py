@@ -23,8 +23,11 @@ Inputs, one tick:
           q > t(1 + τ)  ->  r = ⌈(R + W) / (C + t)⌉: every replica runs C and holds t waiting
           otherwise     ->  r = min(current, ⌈(R + W) / ((1 - τ) C)⌉): the fewest replicas
                             that carry every request at most (1 - τ) full, without a queue
-          So ±τ of load changes nothing: the queue stays in the band, and a scale-down needs
-          the load to fit (1 - τ) of fewer replicas.
+          So load wavering by ±τ changes nothing: the queue stays in the band, a dip shorter
+          than the down window is outweighed by the window's highest (step 6), and a
+          scale-down needs the load to fit (1 - τ) of fewer replicas. A dip of τ that
+          outlasts the window, from replicas at most (n - 1)/n full, lets one replica go;
+          the load's return then fits the n - 1 without a queue, so nothing comes back.
 4. Record (now, r) in the window.
 5. Up.    u = the lowest recommendation of the last Wu seconds (r itself when Wu = 0).
           u > current -> desired = min(u, current + up limit). The current count already
@@ -36,7 +39,8 @@ Inputs, one tick:
           max(d, current - down limit).
 7. Cap.   desired ≤ n + loading + room (what the free GPUs can place): capped_by "gpus",
           never below current (pending pods are the reconcile's to report). desired is
-          clamped into [m, M] (capped_by "maxReplicas" when M stopped a scale-up).
+          clamped into [m, M] (capped_by "maxReplicas" when M stops a scale-up, on every tick
+          the load asks for more than M, not only the one that reached it).
 """
 
 import math
@@ -134,7 +138,9 @@ class _Step:
     def decision(self) -> Decision:
         current = self.replicas.current
         up = self.window.lowest(self.now, self.policy.scale_up_window) or self.recommendation
-        if up > current:
+        # At maxReplicas with the load asking for more, the cap holds (and is said) each tick.
+        at_max = up == current == self.policy.max_replicas and self.raw > current
+        if up > current or at_max:
             return self._up(up)
         if current > self.policy.max_replicas or current < self.policy.min_replicas:
             return self._made(
@@ -149,7 +155,12 @@ class _Step:
         current, limit = self.replicas.current, self.policy.scale_up_limit
         wanted = up if limit is None else min(up, current + limit)
         placeable = len(self.replicas.ready) + self.replicas.loading + self.room
-        why = self._queue()
+        # Only minReplicas lifts a count the load alone would keep: say so, not the queue.
+        why = (
+            self._queue()
+            if self.raw > current
+            else self._figures() + "; " + _out_of(current, self.policy)
+        )
         capped = None
         if self.raw > self.policy.max_replicas and wanted == self.policy.max_replicas:
             capped, why = (
@@ -174,7 +185,8 @@ class _Step:
             f"{_seconds(self.policy.scale_down_window)} window"
         )
         if coming:
-            return self._made(current, f"{fits}; waiting for {_replicas(coming)} still loading")
+            held = f"held until the replicas coming are ready{_coming(self.replicas)}"
+            return self._made(current, f"{fits}; {held}")
         desired = max(down, current - self.policy.scale_down_limit)
         if desired > down:
             fits += f"; at most {self.policy.scale_down_limit} fewer per decision"

@@ -11,9 +11,18 @@ window fits in `status.autoscaler` (a restarted operator continues from it).
 - `record(now, replicas, keep)`: adds a point when the recommendation changes, and drops
   points that ended more than `keep` seconds ago (the first kept point still starts at or
   before now - keep, so coverage is not lost).
+- `to_status(window)` / `from_status(points)`: the window as `status.autoscaler.
+  recommendations` (`{"time": RFC 3339 UTC, "replicas": n}`; times are Unix seconds here).
+  Times are written to the second, rounded up: a point that starts later never ends a
+  higher recommendation sooner nor covers more, so a restart cannot bring a scale-down
+  forward.
 """
 
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 Point = tuple[float, int]
 
@@ -45,6 +54,8 @@ class Window:
         return min(values) if values else None
 
     def _in_force(self, now: float, seconds: float) -> list[int]:
+        if not self.points:
+            return []
         start = now - seconds
         ends = [p[0] for p in self.points[1:]] + [float("inf")]
         return [
@@ -52,3 +63,20 @@ class Window:
             for (since, replicas), end in zip(self.points, ends, strict=True)
             if end > start and since <= now
         ]
+
+
+def to_status(window: Window) -> list[dict[str, Any]]:
+    return [{"time": _rfc3339(since), "replicas": replicas} for since, replicas in window.points]
+
+
+def from_status(points: Iterable[Mapping[str, Any]]) -> Window:
+    return Window(tuple((_seconds(str(p["time"])), int(p["replicas"])) for p in points))
+
+
+def _rfc3339(seconds: float) -> str:
+    return datetime.fromtimestamp(math.ceil(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _seconds(text: str) -> float:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
