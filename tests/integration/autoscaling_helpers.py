@@ -8,6 +8,7 @@ traffic in phases, and a watch of spec.replicas and of the engines' queues over 
 """
 
 import asyncio
+import itertools
 import json
 import threading
 import time
@@ -53,7 +54,14 @@ def deploy_autoscaled(
 
 
 def spec_replicas(world: OperatorWorld) -> int | None:
-    found = world.llama(NAME)
+    """Read in the cluster's own process (no kubectl), for watching closely."""
+    server = world.cluster.cluster.api.server
+
+    def read() -> Any:
+        kind = server.registry.find("serving.llamaops.io", "v1alpha1", "llamadeployments")
+        return server.store.get(kind.key, "default", NAME) if kind is not None else None
+
+    found = world.cluster.run(read)
     return int(found["spec"]["replicas"]) if found else None
 
 
@@ -121,10 +129,11 @@ class ReplicasWatch:
     def first_change_to_more_than(self, replicas: int) -> float | None:
         return next((t for t, count in self.changes if count > replicas), None)
 
-    def direction_changes(self) -> int:
-        counts = [count for _, count in self.changes]
-        moves = [b - a for a, b in zip(counts, counts[1:], strict=False) if b != a]
-        return sum(1 for a, b in zip(moves, moves[1:], strict=False) if (a > 0) != (b > 0))
+    @staticmethod
+    def turns(counts: Sequence[int]) -> int:
+        """How often a series of replica counts turns from rising to falling or back."""
+        moves = [b - a for a, b in itertools.pairwise(counts) if b != a]
+        return sum(1 for a, b in itertools.pairwise(moves) if (a > 0) != (b > 0))
 
     def _poll(self) -> None:
         runtime = self.world.cluster.cluster.runtime

@@ -1,6 +1,8 @@
 """The autoscaler end to end: the real operator process on the local cluster, with every
 request recorded; spec.replicas follows the queue, explained in status and events."""
 
+import itertools
+import time
 from pathlib import Path
 
 from tests.integration.autoscaling_helpers import (
@@ -24,10 +26,11 @@ def test_a_step_in_load_scales_up_fast_and_back_down_after_the_window(tmp_path: 
         wait_all_ready(world, 1)
         with ReplicasWatch(world) as watch:
             with PhasedTraffic(world, [(3, 1), (12, 10)]) as load:
-                world.wait_until(lambda: (spec_replicas(world) or 0) > 1, 20, "a scale-up")
+                scaled = world.wait_until(
+                    lambda: watch.first_change_to_more_than(1), 20, "a scale-up"
+                )
                 crossed = watch.first_queue_above(TARGET * 1.1)
-                scaled = watch.first_change_to_more_than(1)
-                assert crossed is not None and scaled is not None
+                assert crossed is not None, watch.queues
                 assert scaled - crossed <= 2 * INTERVAL + 1.0, (crossed, scaled, watch.queues)
                 records = load.records()
             ended = load.started + load.duration
@@ -41,3 +44,84 @@ def test_a_step_in_load_scales_up_fast_and_back_down_after_the_window(tmp_path: 
         wait_all_ready(world, 1)
         status = autoscaler_status(world)
         assert status["desiredReplicas"] == 1 and status["lastScaleTime"], status
+
+
+def test_load_that_wobbles_by_ten_percent_changes_direction_at_most_once_a_window(
+    tmp_path: Path,
+) -> None:
+    wobble = [(2.0, 5.4), (2.0, 6.6)] * 8  # ±10 % around 6 requests a second, for 32 s
+    with a_world(tmp_path, speed=SPEED) as world:
+        deploy_autoscaled(world, replicas=2, max_replicas=4)
+        wait_all_ready(world, 2)
+        with ReplicasWatch(world) as watch, PhasedTraffic(world, wobble) as load:
+            records = load.records()
+        assert failed(records) == [], failed(records)
+        for start, _ in watch.changes:
+            within = [c for c in watch.changes if start <= c[0] < start + WINDOW]
+            turns = ReplicasWatch.turns([count for _, count in within])
+            assert turns <= 1, f"{turns} direction changes within {WINDOW} s: {watch.changes}"
+
+
+def test_an_operator_killed_mid_scale_up_neither_scales_twice_nor_shortens_the_window(
+    tmp_path: Path,
+) -> None:
+    with a_world(tmp_path, speed=SPEED) as world:
+        deploy_autoscaled(world, replicas=1, max_replicas=3)
+        wait_all_ready(world, 1)
+        with ReplicasWatch(world) as watch:
+            with PhasedTraffic(world, [(8, 10)]) as load:
+                world.wait_until(lambda: watch.first_change_to_more_than(1), 20, "a scale-up")
+                world.kill_operator()  # right after the scale write, while replicas load
+                world.start_operator()
+                records = load.records()
+            ended = load.started + load.duration
+            world.wait_until(lambda: spec_replicas(world) == 1, 60, "back to 1 replica")
+        assert failed(records) == [], failed(records)
+        ups = events_with_reason(world, "ScaledUp")
+        rises = [b for (_, a), (_, b) in itertools.pairwise(watch.changes) if b > a]
+        assert len(ups) == len(rises), (ups, watch.changes)  # no scale-up written twice
+        down = next(t for t, count in watch.changes if t > ended and count < max(rises))
+        assert down - ended >= WINDOW - 1, (ended, watch.changes)
+
+
+def test_too_few_gpus_cap_the_scale_up_with_the_reason_and_no_pod_churn(tmp_path: Path) -> None:
+    with a_world(tmp_path, speed=SPEED) as world:
+        deploy_autoscaled(world, replicas=1, max_replicas=6)  # 2 × 8 H100 hold 4 TP-4 replicas
+        wait_all_ready(world, 1)
+        with PhasedTraffic(world, [(25, 30)]) as load:
+            world.wait_until(
+                lambda: autoscaler_status(world).get("cappedBy") == "gpus", 30, "capped by GPUs"
+            )
+            status = autoscaler_status(world)
+            assert "capped at 4 by free GPUs" in status["reason"], status
+            assert spec_replicas(world) == 4
+            wait_all_ready(world, 4, timeout=30)
+            pods = {p["metadata"]["name"] for p in world.replica_pods("llama3-70b")}
+            shown = world.kubectl("get", "llama").stdout.splitlines()
+            header, row = shown[0].split(), shown[1].split()
+            columns = dict(zip(header, row, strict=False))
+            assert columns["DESIRED"] == "4" and int(columns["QUEUE"]) >= 0, shown
+            world.wait_until(
+                lambda: autoscaler_status(world).get("queueDepth", 0) > 0, 10, "a queue"
+            )
+            expect_no_churn(world, pods, seconds=3)
+            world.cluster.run(lambda: world.cluster.cluster.add_node("h100"))
+            world.wait_until(
+                lambda: (spec_replicas(world) or 0) > 4, 30, "more replicas on the new node"
+            )
+            load.records()
+        capped = [
+            e
+            for e in events_with_reason(world, "ScaledUp")
+            + events_with_reason(world, "ScaleCapped")
+            if "by free GPUs" in e["message"]
+        ]
+        assert len(capped) == 1, capped  # one Event for the cap, not one per decision
+
+
+def expect_no_churn(world: object, pods: set[str], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        now = {p["metadata"]["name"] for p in world.replica_pods("llama3-70b")}  # type: ignore[attr-defined]
+        assert now == pods, f"the replica pods changed while capped: {pods} -> {now}"
+        time.sleep(0.2)

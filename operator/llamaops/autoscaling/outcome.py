@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from llamaops.api.status import AutoscalerStatus, Recommendation
 from llamaops.autoscaling.decision import Decision
-from llamaops.autoscaling.window import Window
+from llamaops.autoscaling.window import Window, from_status, to_status
 
 SCALED_UP = "ScaledUp"
 SCALED_DOWN = "ScaledDown"
@@ -31,7 +31,7 @@ def window_of(status: AutoscalerStatus | None) -> Window:
     """The window kept in status (empty for a deployment never autoscaled)."""
     if status is None:
         return Window()
-    return Window(tuple((_seconds(p.time), p.replicas) for p in status.recommendations))
+    return from_status(p.to_wire() for p in status.recommendations)
 
 
 def status_after(
@@ -49,10 +49,7 @@ def status_after(
         reason=decision.reason,
         capped_by=decision.capped_by,
         last_scale_time=last_scale,
-        recommendations=[
-            Recommendation(time=_rfc3339(datetime.fromtimestamp(t, UTC)), replicas=r)
-            for t, r in decision.window.points
-        ],
+        recommendations=[Recommendation.model_validate(p) for p in to_status(decision.window)],
     )
 
 
@@ -72,7 +69,3 @@ def events_of(previous: AutoscalerStatus | None, decision: Decision) -> tuple[Au
 
 def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _seconds(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
