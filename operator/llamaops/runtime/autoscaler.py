@@ -74,6 +74,13 @@ async def tick(kube: Kube, session: aiohttp.ClientSession, namespace: str, name:
     _gauges(namespace, name, decision)
 
 
+async def forget(kube: Kube, namespace: str, name: str) -> None:
+    """Autoscaling was turned off: the replicas are the user's again, and status.autoscaler
+    (its reading, reason and window) goes, so that nothing stale is shown."""
+    await asyncio.to_thread(kube.patch_status, namespace, name, {"autoscaler": None})
+    log.info("%s/%s: autoscaling is off; spec.replicas is left to the user", namespace, name)
+
+
 def decided(observed: Observed) -> Decision | None:
     """The decision for this observation; None when the spec cannot be sized (the
     reconcile reports why)."""

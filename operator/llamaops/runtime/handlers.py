@@ -94,6 +94,8 @@ async def autoscale(
         except Exception:
             log.exception("Autoscaling of LlamaDeployment %s/%s failed", namespace, name)
         await stopped.wait(autoscaler.interval_of(spec))
+    if stopped.reason is not None and kopf.DaemonStoppingReason.FILTERS_MISMATCH in stopped.reason:
+        await autoscaler.forget(reconciler().kube, namespace, name)  # autoscaling turned off
 
 
 @kopf.on.event("v1", "pods", labels={names.LABEL_MANAGED_BY: names.MANAGER})

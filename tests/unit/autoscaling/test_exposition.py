@@ -1,0 +1,62 @@
+"""Reading a replica's load from vLLM's /metrics: families by exact name, so the real
+vLLM's `vllm:num_requests_waiting_by_reason` is not counted as waiting requests."""
+
+from pathlib import Path
+
+import pytest
+
+from llamaops.autoscaling.decision import Reading
+from llamaops.autoscaling.exposition import ExpositionError, reading_of
+from llamaops.sim.engine.metrics import EngineMetrics
+
+# Made from the lines shared/reference/vllm.md records from a real vLLM 0.2 s into a burst
+# (running 4, waiting 8, KV 0.129), with the by-reason family the real engine also exports.
+REAL_SHAPED = (Path(__file__).parent / "fixtures/vllm-exposition.txt").read_text()
+
+
+def test_waiting_by_reason_is_not_counted_as_waiting() -> None:
+    assert reading_of(REAL_SHAPED) == Reading(waiting=8.0, running=4.0, kv_usage=0.129)
+
+
+def test_the_simulated_engines_exposition_reads_as_its_gauges() -> None:
+    metrics = EngineMetrics("m", running=lambda: 3, waiting=lambda: 5, kv_usage=lambda: 0.5)
+
+    assert reading_of(metrics.exposition().decode()) == Reading(5.0, 3.0, 0.5)
+
+
+def test_series_of_several_engine_cores_are_summed_and_kv_usage_averaged() -> None:
+    text = "\n".join(
+        [
+            "# TYPE vllm:num_requests_waiting gauge",
+            'vllm:num_requests_waiting{engine="0"} 2',
+            'vllm:num_requests_waiting{engine="1"} 3',
+            "# TYPE vllm:num_requests_running gauge",
+            'vllm:num_requests_running{engine="0"} 1',
+            'vllm:num_requests_running{engine="1"} 1',
+            "# TYPE vllm:kv_cache_usage_perc gauge",
+            'vllm:kv_cache_usage_perc{engine="0"} 0.2',
+            'vllm:kv_cache_usage_perc{engine="1"} 0.4',
+            "",
+        ]
+    )
+
+    reading = reading_of(text)
+
+    assert (reading.waiting, reading.running) == (5.0, 2.0)
+    assert reading.kv_usage == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        pytest.param("<html>oops</html>", "not a Prometheus exposition", id="not an exposition"),
+        pytest.param(
+            "# TYPE up gauge\nup 1\n",
+            "neither vllm:num_requests_waiting nor vllm:num_requests_running",
+            id="no vLLM request gauges",
+        ),
+    ],
+)
+def test_an_answer_without_vllms_gauges_is_an_error_never_zero(text: str, error: str) -> None:
+    with pytest.raises(ExpositionError, match=error):
+        reading_of(text)
