@@ -125,3 +125,31 @@ def expect_no_churn(world: object, pods: set[str], seconds: float) -> None:
         now = {p["metadata"]["name"] for p in world.replica_pods("llama3-70b")}  # type: ignore[attr-defined]
         assert now == pods, f"the replica pods changed while capped: {pods} -> {now}"
         time.sleep(0.2)
+
+
+def test_kubectl_scale_lasts_until_the_next_decision_and_for_good_once_autoscaling_is_off(
+    tmp_path: Path,
+) -> None:
+    with a_world(tmp_path, speed=SPEED) as world:
+        deploy_autoscaled(world, replicas=1, max_replicas=4)
+        wait_all_ready(world, 1)
+        world.wait_until(
+            lambda: autoscaler_status(world).get("desiredReplicas") == 1, 10, "a decision"
+        )
+        world.kubectl("scale", "llama/llama3-70b", "--replicas=3")
+        world.wait_until(lambda: spec_replicas(world) == 1, WINDOW + 10, "the autoscaler's 1 again")
+        assert events_with_reason(world, "ScaledDown")
+
+        world.kubectl(
+            "patch",
+            "llama",
+            "llama3-70b",
+            "--type=merge",
+            "-p",
+            '{"spec": {"autoscaling": {"enabled": false}}}',
+        )
+        world.wait_until(lambda: not autoscaler_status(world), 10, "status.autoscaler cleared")
+        world.kubectl("scale", "llama/llama3-70b", "--replicas=2")
+        time.sleep(WINDOW + 2 * INTERVAL)
+        assert spec_replicas(world) == 2
+        wait_all_ready(world, 2)
