@@ -2,7 +2,13 @@
 
 import pytest
 
-from llamaops.catalog.gpus import PRODUCTS, find_product, product_label
+from llamaops.catalog.gpus import (
+    PRODUCTS,
+    GpuProduct,
+    find_product,
+    product_label,
+    product_or_default,
+)
 from llamaops.catalog.models import MODELS, find_model
 
 # (Hugging Face id, alias, parameters in billions, context) for base and instruct models.
@@ -107,3 +113,45 @@ def test_an_unknown_product_is_taken_as_a_label() -> None:
     assert find_product("NVIDIA-B200") is None
     assert product_label("NVIDIA-B200") == "NVIDIA-B200"
     assert product_label("l4") == "NVIDIA-L4"
+
+
+@pytest.mark.parametrize(
+    ("name", "bandwidth_gbps", "bf16_tflops", "fp8_tflops"),
+    [
+        ("H100-80GB", 3350, 989.5, 1979),
+        ("H200", 4800, 989.5, 1979),
+        ("A100-40GB", 1555, 312, None),
+        ("A100-80GB", 2039, 312, None),
+        ("L40S", 864, 362.05, 733),
+        ("L4", 300, 121, 242.5),
+    ],
+)
+def test_gpu_products_carry_their_datasheet_speeds(
+    name: str, bandwidth_gbps: float, bf16_tflops: float, fp8_tflops: float | None
+) -> None:
+    product = find_product(name)
+
+    assert product is not None
+    assert (product.memory_bandwidth_gbps, product.bf16_tflops, product.fp8_tflops) == (
+        bandwidth_gbps,
+        bf16_tflops,
+        fp8_tflops,
+    )
+
+
+@pytest.mark.parametrize("product", PRODUCTS, ids=lambda product: product.label)
+def test_every_product_has_dense_speeds_and_fp8_at_twice_bf16_where_it_has_fp8(
+    product: GpuProduct,
+) -> None:
+    assert product.memory_bandwidth_gbps > 0 and product.interconnect_gbps > 0
+    assert 50 <= product.bf16_tflops < 1000, "dense: the datasheets' sparse figures are double"
+    if product.fp8_tflops is not None:
+        assert product.fp8_tflops == pytest.approx(2 * product.bf16_tflops, rel=0.02)
+
+
+def test_an_unknown_or_missing_product_is_taken_for_an_h100() -> None:
+    h100 = find_product("H100-80GB")
+
+    assert product_or_default(None) is h100
+    assert product_or_default("NVIDIA-B200") is h100
+    assert product_or_default("l4") is find_product("NVIDIA-L4")

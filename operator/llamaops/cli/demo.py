@@ -102,7 +102,7 @@ async def _demo(config: Any, manifest: dict[str, Any], args: argparse.Namespace)
                 elapsed,
                 _llama(cluster, namespace, name),
                 _pods(cluster, namespace, name),
-                summarize(records),
+                summarize(records, speed=args.speed),
                 str(kubeconfig),
             )
             _draw(lines, live, elapsed)
@@ -124,7 +124,7 @@ async def _demo(config: Any, manifest: dict[str, Any], args: argparse.Namespace)
         f"  {name}: {status.get('readyReplicas') or 0}/{status.get('desiredReplicas') or 0} "
         f"replicas ready, {(status.get('placement') or {}).get('reason', 'no placement')}"
     )
-    print("  " + format_summary(summarize(records)).replace("\n", "\n  "))
+    print("  " + format_summary(summarize(records, speed=args.speed)).replace("\n", "\n  "))
     return 0
 
 

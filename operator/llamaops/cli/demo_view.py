@@ -1,4 +1,7 @@
-"""The demo's live view: the deployment, its replicas and the traffic, as a few lines."""
+"""The demo's live view: the deployment, its replicas and the traffic, as a few lines.
+
+The elapsed time is the wall's; the traffic's figures are cluster time (the summary's).
+"""
 
 from typing import Any
 
@@ -41,7 +44,7 @@ def view(
     lines += [
         "",
         f"requests: {summary.ok} ok, {summary.failed} failed"
-        + (f", p50 time to first token {ttft * 1000:.0f} ms" if ttft else ""),
+        + (f", p50 time to first token {ttft * 1000:.0f} ms of cluster time" if ttft else ""),
     ]
     return lines
 

@@ -12,7 +12,10 @@ choice:A,B,...  Every request is written to --out as one JSON line (start, statu
 latency, prompt_tokens, output_tokens, pod from X-Served-By); a summary is printed.
 A request due while --concurrency requests are in flight is dropped, not queued.
 
-Runs on wall time (it is a client, like any load tester), not on the sim's clock.
+Runs on wall time (it is a client, like any load tester), not on the sim's clock: the
+schedule, --timeout and the --out records are wall seconds. The summary reports cluster
+time: against a local cluster started with `--speed N`, pass the same --speed N and its
+times and rates are the cluster's (wall × N), as the engines experience them.
 
 Exit codes: 0 every request sent succeeded; 1 at least one failed (an HTTP error, a
 timeout, a refused connection, a stream cut short); 2 a bad flag or an unreadable trace.
@@ -61,6 +64,13 @@ def register_traffic(sim_commands: Any) -> None:
     add("--chat", action="store_true", help="send to /v1/chat/completions")
     add("--no-stream", dest="stream", action="store_false", help="no SSE, so no TTFT")
     add("--seed", type=int, default=0, metavar="N", help="for lengths and --poisson gaps (0)")
+    add(
+        "--speed",
+        type=_positive(float),
+        default=1.0,
+        metavar="N",
+        help="the target cluster's --speed, so the summary is in cluster seconds (1)",
+    )
     add("--out", type=Path, metavar="FILE.jsonl", help="write every request here, one per line")
     add("-o", "--output", choices=("text", "json"), default="text", help="summary format")
     parser.set_defaults(run=run_traffic_command)
@@ -90,7 +100,7 @@ def run_traffic_command(args: argparse.Namespace) -> int:
             out=args.out,
         )
     )
-    summary = summarize(records)
+    summary = summarize(records, speed=args.speed)
     if args.output == "json":
         print(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
     else:

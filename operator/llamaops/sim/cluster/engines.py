@@ -1,7 +1,9 @@
 """The container runtime of the local cluster: which container a pod's spec becomes.
 
 - `vllm serve ...` becomes a simulated vLLM engine on the pod's own address, shaped by the
-  node's GPU and the cluster file's checkpoint registry;
+  node's GPU (its `nvidia.com/gpu.product` label gives the speeds, an H100-80GB when the
+  catalog does not know it; `nvidia.com/gpu.memory` the memory) and the cluster file's
+  checkpoint registry;
 - in "process" mode, every container with a command runs it as a local process instead,
   told its address by POD_IP (vLLM commands get `--host <pod IP>`), with model URIs
   replaced by the local directories the cluster file maps them to;
@@ -10,6 +12,7 @@
 
 from typing import Any
 
+from llamaops.catalog.gpus import product_or_default
 from llamaops.sim.cluster.access import ClusterApi
 from llamaops.sim.cluster.config import ClusterFile
 from llamaops.sim.cluster.containers import Container, IdleContainer, ProcessContainer
@@ -19,6 +22,7 @@ from llamaops.sim.engine.profile import EngineProfile
 
 Obj = dict[str, Any]
 MEMORY_LABEL = "nvidia.com/gpu.memory"
+PRODUCT_LABEL = "nvidia.com/gpu.product"
 
 
 class EngineRuntime:
@@ -64,6 +68,7 @@ class EngineRuntime:
         engine = self.config.engine
         checkpoint = self._checkpoint(model, _flag(command_line, "--revision"))
         return EngineProfile(
+            gpu=product_or_default(labels.get(PRODUCT_LABEL)),
             gpu_memory_mib=int(memory) if memory and str(memory).isdigit() else 81559,
             load_bandwidth_gbps=engine.load_bandwidth_gbps,
             startup_seconds=engine.startup_seconds,

@@ -3,8 +3,9 @@
 Requests wait in arrival order. Before each step the scheduler admits waiting requests
 while fewer than `max_num_seqs` run and the KV cache has blocks for their context; a
 running request holds one block per `block_tokens` tokens of prompt and output. A step
-generates one token for every running request and takes longer the larger the batch;
-the step that admits a request also prefills its prompt. When the running requests
+generates one token for every running request; the step that admits a request also
+prefills its prompt. What a step costs is the engine's `StepTime` (roofline.py), of the
+batch, the tokens prefilled and the context the batch holds. When the running requests
 would outgrow the cache, the latest admitted is preempted: its blocks are freed and it
 goes back to the head of the queue, to be prefilled again later (vLLM's recompute).
 
@@ -12,6 +13,9 @@ Steps that change nothing but token counts are planned together: `plan` returns 
 many identical steps can run before anything else could happen (a request finishing,
 the cache filling, a first token due), so a driver may sleep through all of them at
 once and still deliver every first token and every finish at its exact step boundary.
+The steps after the first are all costed at the context the batch holds after the first
+step, although it grows by a token per request each step: a plan is capped at about a
+second, in which the context of a busy engine grows by a few per cent at most.
 """
 
 import math
@@ -19,7 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-StepTime = Callable[[int, int], float]  # (batch size, prefill tokens) -> seconds
+StepTime = Callable[[int, int, int], float]  # (batch, prefill tokens, context tokens) -> s
 
 
 @dataclass(eq=False)
@@ -152,8 +156,9 @@ class Batcher:
         if not self.running:
             return None
         batch = len(self.running)
-        first = self.step_time(batch, prefill)
-        later = self.step_time(batch, 0)
+        context = sum(seq.context_tokens for seq in self.running)
+        first = self.step_time(batch, prefill, context)
+        later = self.step_time(batch, 0, context + batch)
         steps = self._quiet_steps()
         if later > 0 and max_seconds < math.inf:
             steps = min(steps, max(1, 1 + math.floor((max_seconds - first) / later)))

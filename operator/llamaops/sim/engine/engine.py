@@ -69,7 +69,7 @@ class SimulatedEngine:
         limits = BatchLimits(
             args.max_num_seqs, self.shape.kv_capacity_tokens, self.profile.kv_block_tokens
         )
-        self.batcher = Batcher(limits, self.profile.step_seconds)
+        self.batcher = Batcher(limits, self.shape.speed.step_seconds)
         self.metrics = EngineMetrics(
             args.model_name,
             running=lambda: len(self.batcher.running),

@@ -1,9 +1,11 @@
-"""What an engine's model costs: weights to load, KV cache to hold, context to accept.
+"""What an engine's model costs: weights to load, KV cache to hold, context, step speed.
 
 The model is looked up in the catalog by `--model` (a Hugging Face id, an alias, or a
 URI or path ending in one) or by a served name. A model the catalog does not know is
 taken to be shaped like the smallest Llama, so unknown models load fast and fit anywhere.
 KV capacity comes from llamaops.sizing: the same memory accounting the operator sizes with.
+Step times come from the roofline (roofline.py) of the model, its dtype, TP and PP, and
+the GPU.
 """
 
 import math
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from llamaops.catalog.models import CatalogModel, find_model
 from llamaops.sim.engine.args import EngineArgs
 from llamaops.sim.engine.profile import EngineProfile
+from llamaops.sim.engine.roofline import EngineSpeed, engine_speed
 from llamaops.sizing import WEIGHT_BYTES, SizingRequest, evaluate, weight_bytes
 
 UNKNOWN_MODEL_SHAPE = "meta-llama/Llama-3.2-1B"
@@ -30,12 +33,13 @@ class EngineShape:
     load_seconds: float
     max_model_len: int
     kv_capacity_tokens: int
+    speed: EngineSpeed
     failure: str | None  # why loading fails, if it does
     fail_after_seconds: float
 
 
 def engine_shape(args: EngineArgs, profile: EngineProfile) -> EngineShape:
-    """Load time, context and KV capacity for these arguments on this machine."""
+    """Load time, context, KV capacity and step speed for these arguments on this machine."""
     found = catalog_model(args)
     model = found or _unknown_model()
     dtype = _dtype(args, model)
@@ -58,6 +62,13 @@ def engine_shape(args: EngineArgs, profile: EngineProfile) -> EngineShape:
         load_seconds=load,
         max_model_len=max_model_len,
         kv_capacity_tokens=kv_tokens,
+        speed=engine_speed(
+            model.architecture,
+            dtype,
+            args.tensor_parallel_size,
+            args.pipeline_parallel_size,
+            profile.gpu,
+        ),
         failure=failure,
         fail_after_seconds=fail_after,
     )

@@ -4,6 +4,11 @@ Pure. Percentiles are nearest-rank (the p99 is a latency some request really had
 the successful requests only; a failure's timing says nothing about serving speed.
 TPOT, time per output token after the first, is (latency - TTFT) / (output tokens - 1),
 the figure MLPerf's latency targets bound alongside TTFT.
+
+Every time in a summary is cluster time: the client measures wall seconds, and a local
+cluster at `--speed N` runs N cluster seconds in each of them, so the summary multiplies
+by `speed` (1 for a real server, whose cluster time is the wall's). The client's own
+wall-clock overhead is multiplied too, so at high speeds small figures read high.
 """
 
 import math
@@ -34,28 +39,34 @@ class Summary:
     seconds: float
     requests_per_second: float
     pods: dict[str, int]
+    speed: float = 1.0  # cluster seconds per wall second: every time above is cluster time
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def summarize(records: Sequence[Record]) -> Summary:
+def summarize(records: Sequence[Record], speed: float = 1.0) -> Summary:
+    """The run's summary in cluster seconds: the records' wall seconds times `speed`."""
     sent = [record for record in records if record.status != DROPPED]
     ok = [record for record in sent if record.ok]
     failures = Counter(str(record.status) for record in sent if not record.ok)
-    seconds = _span(sent)
+    seconds = _span(sent) * speed
+    ttfts = [record.ttft * speed for record in ok if record.ttft is not None]
+    latencies = [record.latency * speed for record in ok if record.latency is not None]
+    tpots = [tpot * speed for record in ok if (tpot := _tpot(record)) is not None]
     return Summary(
         sent=len(sent),
         ok=len(ok),
         failed=len(sent) - len(ok),
         dropped=len(records) - len(sent),
         failures=dict(failures.most_common()),
-        ttft=_percentiles([record.ttft for record in ok if record.ttft is not None]),
-        latency=_percentiles([record.latency for record in ok if record.latency is not None]),
-        tpot=_percentiles([tpot for record in ok if (tpot := _tpot(record)) is not None]),
+        ttft=_percentiles(ttfts),
+        latency=_percentiles(latencies),
+        tpot=_percentiles(tpots),
         seconds=seconds,
         requests_per_second=len(sent) / seconds if seconds > 0 else 0.0,
         pods=dict(sorted(Counter(record.pod for record in sent if record.pod).items())),
+        speed=speed,
     )
 
 
@@ -69,8 +80,10 @@ def percentile(values: Sequence[float], percent: float) -> float:
 def format_summary(summary: Summary) -> str:
     lines = [
         f"requests  {summary.sent} sent, {summary.ok} ok, {summary.failed} failed"
-        f"  ({summary.requests_per_second:.1f}/s over {summary.seconds:.1f} s)"
+        f"  ({summary.requests_per_second:.1f}/s over {summary.seconds:.1f} s of cluster time)"
     ]
+    if summary.speed != 1:
+        lines.append(f"clock     cluster seconds: the wall's × {summary.speed:g} (--speed)")
     if summary.dropped:
         lines.append(f"dropped   {summary.dropped} (every concurrency slot was busy)")
     if summary.failures:

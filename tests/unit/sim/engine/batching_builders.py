@@ -2,16 +2,23 @@
 
 from dataclasses import dataclass
 
-from llamaops.sim.engine.batching import Batcher, BatchLimits, Sequence
-from llamaops.sim.engine.profile import EngineProfile
+from llamaops.sim.engine.batching import Batcher, BatchLimits, Sequence, StepTime
 
-PROFILE = EngineProfile(
-    decode_step_seconds=0.02, decode_seconds_per_request=0.001, prefill_tokens_per_second=10_000
-)
+DECODE_STEP_SECONDS = 0.02
+SECONDS_PER_REQUEST = 0.001
+PREFILL_TOKENS_PER_SECOND = 10_000
 
 
-def a_batcher(max_num_seqs: int = 4, kv_tokens: int = 100_000, block: int = 16) -> Batcher:
-    return Batcher(BatchLimits(max_num_seqs, kv_tokens, block), PROFILE.step_seconds)
+def step_time(batch: int, prefill_tokens: int, context_tokens: int) -> float:
+    """Round numbers for the scheduling tests (the engine's real costs are roofline.py's)."""
+    decode = DECODE_STEP_SECONDS + SECONDS_PER_REQUEST * batch
+    return decode + prefill_tokens / PREFILL_TOKENS_PER_SECOND
+
+
+def a_batcher(
+    max_num_seqs: int = 4, kv_tokens: int = 100_000, block: int = 16, steps: StepTime = step_time
+) -> Batcher:
+    return Batcher(BatchLimits(max_num_seqs, kv_tokens, block), steps)
 
 
 def a_burst(count: int, prompt: int = 10, output: int = 20, at: float = 0.0) -> list[Sequence]:

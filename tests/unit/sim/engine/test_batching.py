@@ -4,7 +4,7 @@ import pytest
 
 from llamaops.sim.engine.batching import Sequence
 from tests.unit.sim.engine.batching_builders import (
-    PROFILE,
+    PREFILL_TOKENS_PER_SECOND,
     a_batcher,
     a_burst,
     run_until_idle,
@@ -66,9 +66,26 @@ def test_the_step_that_admits_a_request_prefills_its_prompt() -> None:
         assert plan is not None
         return plan.first_step_seconds
 
-    assert first_step(5000) - first_step(10) == pytest.approx(
-        4990 / PROFILE.prefill_tokens_per_second
-    )
+    assert first_step(5000) - first_step(10) == pytest.approx(4990 / PREFILL_TOKENS_PER_SECOND)
+
+
+def test_each_step_is_costed_at_the_context_the_batch_holds() -> None:
+    calls: list[tuple[int, int, int]] = []
+
+    def recorded(batch: int, prefill: int, context: int) -> float:
+        calls.append((batch, prefill, context))
+        return 0.01
+
+    batcher = a_batcher(steps=recorded)
+    submitted(batcher, [Sequence(100, 2, 0.0), Sequence(300, 50, 0.0)])
+    first = batcher.plan(now=0.0)
+    assert first is not None
+    batcher.complete(first, 1)
+    batcher.plan(now=first.ends)
+
+    # Each plan costs its first step (prefilling what it admits) and the steps after it,
+    # which hold one token more per request.
+    assert calls == [(2, 400, 400), (2, 0, 402), (2, 0, 402), (2, 0, 404)]
 
 
 def test_kv_usage_counts_the_blocks_of_every_token_held() -> None:

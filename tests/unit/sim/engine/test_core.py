@@ -10,14 +10,14 @@ from llamaops.sim.clock import Clock
 from llamaops.sim.engine.batching import Batcher, BatchLimits
 from llamaops.sim.engine.core import EngineCore, RequestFailedError, RequestHandle
 from llamaops.sim.engine.metrics import EngineMetrics
-from tests.unit.sim.engine.batching_builders import PROFILE
+from tests.unit.sim.engine.batching_builders import step_time as simple_step_time
 
 SPEED = 200.0
 
 
 def a_core(
     max_num_seqs: int = 4,
-    step_time: Callable[[int, int], float] = PROFILE.step_seconds,
+    step_time: Callable[[int, int, int], float] = simple_step_time,
     max_batched_seconds: float = 1.0,
 ) -> EngineCore:
     batcher = Batcher(BatchLimits(max_num_seqs, 100_000), step_time)
@@ -57,10 +57,10 @@ def test_a_burst_runs_max_num_seqs_at_a_time_and_the_queue_drains() -> None:
 def test_an_idle_engine_does_not_step() -> None:
     steps = 0
 
-    def counted(batch: int, prefill: int) -> float:
+    def counted(batch: int, prefill: int, context: int) -> float:
         nonlocal steps
         steps += 1
-        return PROFILE.step_seconds(batch, prefill)
+        return simple_step_time(batch, prefill, context)
 
     async def scenario() -> None:
         core = a_core(step_time=counted)

@@ -4,9 +4,11 @@ import dataclasses
 
 import pytest
 
+from llamaops.catalog.gpus import find_product
 from llamaops.catalog.models import find_model
 from llamaops.sim.engine.args import EngineArgs, parse_command_line
 from llamaops.sim.engine.profile import EngineProfile
+from llamaops.sim.engine.roofline import engine_speed
 from llamaops.sim.engine.shape import engine_shape
 from llamaops.sizing import SizingRequest, evaluate
 
@@ -62,6 +64,28 @@ def test_fp8_halves_the_weights() -> None:
     fp8 = engine_shape(serve("llama3.1-70b", "-tp", "4", "--quantization", "fp8"), H100)
 
     assert fp8.weights_bytes * 2 == bf16.weights_bytes
+
+
+def test_the_step_speed_is_the_roofline_of_the_model_its_dtype_layout_and_the_gpu() -> None:
+    a100 = find_product("A100-80GB")
+    assert a100 is not None
+    args = serve("llama3.1-70b", "-tp", "4", "-pp", "2", "--quantization", "fp8")
+    model = find_model("llama3.1-70b")
+    assert model is not None
+
+    on_h100 = engine_shape(args, H100)
+    on_a100 = engine_shape(args, dataclasses.replace(H100, gpu=a100, gpu_memory_mib=81920))
+
+    assert on_h100.speed == engine_speed(model.architecture, "fp8", 4, 2, H100.gpu)
+    assert on_a100.speed == engine_speed(model.architecture, "fp8", 4, 2, a100)
+    assert on_a100.speed.step_seconds(1) > on_h100.speed.step_seconds(1)
+
+
+def test_an_unknown_model_steps_as_fast_as_the_smallest_llama() -> None:
+    tiny = engine_shape(serve("/models/tiny"), H100)
+    one_b = engine_shape(serve("llama3.2-1b"), H100)
+
+    assert tiny.speed == one_b.speed
 
 
 def test_kv_capacity_is_what_sizing_computes_for_the_model_layout_and_gpu() -> None:

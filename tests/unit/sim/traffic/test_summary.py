@@ -129,3 +129,26 @@ def test_the_dict_form_is_plain_json_data() -> None:
     assert summary["ok"] == 1
     assert summary["failures"] == {"500": 1}
     assert summary["ttft"] == {"p50": 0.1, "p99": 0.1}
+
+
+def test_times_are_cluster_seconds_the_walls_times_the_speed() -> None:
+    records = [ok(0.0, ttft=0.01, latency=0.1, output_tokens=10), ok(1.0, latency=0.2)]
+
+    summary = summarize(records, speed=10)
+
+    assert summary.ttft.p50 == pytest.approx(0.1)
+    assert summary.latency == Percentiles(pytest.approx(1.0), pytest.approx(2.0))
+    assert summary.tpot.p50 == pytest.approx(0.1)
+    assert summary.seconds == pytest.approx(12.0)
+    assert summary.requests_per_second == pytest.approx(2 / 12)
+    assert summary.to_dict()["speed"] == 10
+
+
+def test_the_printed_summary_says_its_times_are_cluster_time() -> None:
+    at_speed_one = format_summary(summarize([ok()]))
+    at_speed_ten = format_summary(summarize([ok()], speed=10))
+
+    assert "of cluster time" in at_speed_one.splitlines()[0]
+    assert "clock" not in at_speed_one
+    assert "clock     cluster seconds: the wall's × 10 (--speed)" in at_speed_ten
+    assert "TTFT      p50 1.000 s" in at_speed_ten
