@@ -26,6 +26,7 @@ class OperatorWorld:
     def __init__(self, cluster: RunningCluster, log: Path) -> None:
         self.cluster, self.log = cluster, log
         self.process: subprocess.Popen[str] | None = None
+        self.metrics_port = 0  # 0: any free port; set one to scrape the operator's metrics
         self._output: Any = None
 
     def start_operator(self) -> None:
@@ -38,7 +39,7 @@ class OperatorWorld:
                 "--kubeconfig",
                 str(self.cluster.kubeconfig),
                 "--metrics-port",
-                "0",
+                str(self.metrics_port),
                 "--health-port",
                 "0",
                 "--verbose",

@@ -5,6 +5,8 @@ import itertools
 import time
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from tests.integration.autoscaling_helpers import (
     INTERVAL,
     SPEED,
@@ -18,6 +20,7 @@ from tests.integration.autoscaling_helpers import (
     spec_replicas,
 )
 from tests.integration.operator_helpers import a_world, events_with_reason, wait_all_ready
+from tests.integration.test_operator_endpoints import fetch, free_port
 
 
 def test_a_step_in_load_scales_up_fast_and_back_down_after_the_window(tmp_path: Path) -> None:
@@ -86,6 +89,9 @@ def test_an_operator_killed_mid_scale_up_neither_scales_twice_nor_shortens_the_w
 
 def test_too_few_gpus_cap_the_scale_up_with_the_reason_and_no_pod_churn(tmp_path: Path) -> None:
     with a_world(tmp_path, speed=SPEED) as world:
+        world.stop_operator()
+        world.metrics_port = free_port()
+        world.start_operator()
         deploy_autoscaled(world, replicas=1, max_replicas=6)  # 2 × 8 H100 hold 4 TP-4 replicas
         wait_all_ready(world, 1)
         with PhasedTraffic(world, [(25, 30)]) as load:
@@ -105,6 +111,16 @@ def test_too_few_gpus_cap_the_scale_up_with_the_reason_and_no_pod_churn(tmp_path
                 lambda: autoscaler_status(world).get("queueDepth", 0) > 0, 10, "a queue"
             )
             expect_no_churn(world, pods, seconds=3)
+            gauges = operator_metrics(world.metrics_port)
+            assert gauges[("llamaops_autoscaler_capped", WHERE)] == 1
+            assert gauges[("llamaops_autoscaler_desired_replicas", WHERE)] == 4
+            assert gauges[("llamaops_autoscaler_queue_depth", WHERE)] >= 0
+            assert gauges[
+                (
+                    "llamaops_autoscaler_scale_events_total",
+                    tuple(sorted((*WHERE, ("direction", "up")))),
+                )
+            ]
             world.cluster.run(lambda: world.cluster.cluster.add_node("h100"))
             world.wait_until(
                 lambda: (spec_replicas(world) or 0) > 4, 30, "more replicas on the new node"
@@ -117,6 +133,18 @@ def test_too_few_gpus_cap_the_scale_up_with_the_reason_and_no_pod_churn(tmp_path
             if "by free GPUs" in e["message"]
         ]
         assert len(capped) == 1, capped  # one Event for the cap, not one per decision
+
+
+WHERE = (("deployment", "llama3-70b"), ("namespace", "default"))
+
+
+def operator_metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    _, text = fetch(f"http://127.0.0.1:{port}/metrics")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def expect_no_churn(world: object, pods: set[str], seconds: float) -> None:
