@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-DURATION ?= 60
+DURATION ?= 90
 
 demo: $(STAMP) ## the local cluster, the operator and traffic, live, for $(DURATION) s (DURATION=0: until Ctrl-C)
 	$(BIN)/llamaops demo $(if $(filter 0,$(DURATION)),,--duration $(DURATION))

@@ -234,7 +234,7 @@ class _Step:
                 f"{_seconds(policy.scale_down_window)}"
             )
         return (
-            f"{self._figures()}: {_replicas(current)} carry it (target "
+            f"{self._figures()}: {_replicas(current)} {_verb(current, 'carry')} it (target "
             f"{_number(policy.target_queue_depth)} waiting per replica, "
             f"±{round(policy.tolerance * 100)} %)"
         )
@@ -303,6 +303,11 @@ def _read(load: Load) -> str:
 def _replicas(count: int, adjective: str = "") -> str:
     noun = "replica" if count == 1 else "replicas"
     return f"{count} {adjective} {noun}" if adjective else f"{count} {noun}"
+
+
+def _verb(count: int, verb: str) -> str:
+    """ "carries" for one replica, "carry" for several."""
+    return verb[:-1] + "ies" if count == 1 and verb.endswith("y") else verb
 
 
 def _number(value: float) -> str:

@@ -1,9 +1,12 @@
 """`llamaops demo`: the local cluster, the operator and traffic, with a live view.
 
 Starts the local cluster (2 nodes × 8 H100-80GB unless told otherwise), installs the CRD,
-runs `llamaops run` as its own process, applies the manifest, sends traffic to the
-deployment's Service once it has one, and redraws a short view every second. Ctrl-C (or
-`--duration`) stops everything and prints a summary; nothing is left running.
+runs `llamaops run` as its own process, applies the manifest (by default an autoscaled
+70B), sends traffic to the deployment's Service once it has one, and redraws a short view
+every second. The traffic ramps up and back down in an 80 s cycle (see `demo_load`), so
+that the queue grows, the autoscaler adds replicas, the queue falls, and extra replicas
+drain and go. Ctrl-C (or `--duration`) stops everything and prints a summary; nothing is
+left running.
 """
 
 import argparse
@@ -24,8 +27,7 @@ from llamaops.manifest import ManifestError, load_deployment
 
 REPO_DEFAULTS = Path(__file__).resolve().parents[3]
 DEFAULT_CLUSTER = "e2e/clusters/h100-2x8.yaml"
-DEFAULT_MANIFEST = "manifests/llama3-70b.yaml"
-TRAFFIC_RATE = 2.0  # requests per second, the demo's steady load
+DEFAULT_MANIFEST = "manifests/llama3-70b-autoscaled.yaml"
 
 
 def register(commands: Any) -> None:
@@ -125,7 +127,20 @@ async def _demo(config: Any, manifest: dict[str, Any], args: argparse.Namespace)
         f"replicas ready, {(status.get('placement') or {}).get('reason', 'no placement')}"
     )
     print("  " + format_summary(summarize(records, speed=args.speed)).replace("\n", "\n  "))
+    for event in _scale_events(cluster, namespace):
+        print(f"  {event}")
     return 0
+
+
+def _scale_events(cluster: Any, namespace: str) -> list[str]:
+    """The autoscaler's Events, oldest first: what it did and why."""
+    events = [
+        e
+        for e in cluster.api.list("events", namespace)
+        if e.get("reason") in ("ScaledUp", "ScaledDown", "ScaleCapped")
+    ]
+    events.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+    return [f"{e['reason']}: {e.get('message', '')}" for e in events]
 
 
 def _install(cluster: Any, namespace: str, manifest: dict[str, Any]) -> None:
@@ -165,7 +180,9 @@ def _pods(cluster: Any, namespace: str, name: str) -> list[dict[str, Any]]:
 async def _traffic(
     cluster: Any, namespace: str, name: str, manifest: dict[str, Any], records: list[Any]
 ) -> None:
-    """Steady streaming requests to the Service's proxy, a second's worth at a time."""
+    """Streaming requests to the Service's proxy, a second's worth at a time, at the rate
+    the demo's load cycle gives for that second."""
+    from llamaops.cli.demo_load import OUTPUT_TOKENS, rate_at  # noqa: PLC0415
     from llamaops.sim.traffic import shapes  # noqa: PLC0415
     from llamaops.sim.traffic.lengths import Fixed, Uniform  # noqa: PLC0415
     from llamaops.sim.traffic.plan import plan_requests  # noqa: PLC0415
@@ -183,7 +200,7 @@ async def _traffic(
     async def batch(seed: int) -> None:
         offset = time.monotonic() - started
         plan = plan_requests(
-            shapes.constant(TRAFFIC_RATE, 1.0), Fixed(64), Uniform(16, 64), seed=seed
+            shapes.constant(rate_at(offset), 1.0), Fixed(64), Uniform(*OUTPUT_TOKENS), seed=seed
         )
         done = await run_traffic(url, plan, model=model, timeout=60)
         records.extend(dataclasses.replace(r, start=r.start + offset) for r in done)

@@ -27,6 +27,7 @@ def view(
         f"LlamaDeployment {meta.get('name', '?')}: {where}; "
         f"ready {status.get('readyReplicas') or 0}/{status.get('desiredReplicas') or '?'}",
     ]
+    lines += _autoscaler(status.get("autoscaler"))
     for condition in status.get("conditions") or []:
         lines.append(
             f"  {condition['type']:<12} {condition['status']:<6} "
@@ -47,6 +48,24 @@ def view(
         + (f", p50 time to first token {ttft * 1000:.0f} ms of cluster time" if ttft else ""),
     ]
     return lines
+
+
+def _autoscaler(autoscaler: Obj | None) -> list[str]:
+    """The autoscaler's reading and its last decision, when autoscaling is on."""
+    if not autoscaler:
+        return []
+    reading = (
+        f"queue {autoscaler['queueDepth']} ({autoscaler.get('queuePerReplica', 0):g} per ready "
+        f"replica), running {autoscaler.get('runningRequests', 0)}"
+        if autoscaler.get("queueDepth") is not None
+        else "no reading yet"
+    )
+    scaled = autoscaler.get("lastScaleTime")
+    return [
+        f"  Autoscaler   {reading}; desired {autoscaler.get('desiredReplicas', '?')}"
+        + (f", last scaled at {scaled}" if scaled else ""),
+        f"    {autoscaler.get('reason', '')}"[:150],
+    ]
 
 
 def _state(pod: Obj) -> str:
