@@ -1,9 +1,11 @@
 """Reading a request trace to replay: JSON Lines or CSV, one request per line.
 
 JSON Lines: `{"offset": 0.25, "prompt_tokens": 512, "output_tokens": 128}`, the token
-counts optional. CSV: a header naming `offset` and optionally `prompt_tokens` and
-`output_tokens`, or no header and those columns in that order. Offsets are seconds and
-may start anywhere (epoch timestamps too): the replay shifts the first to 0.
+counts optional; `"t"` (seconds from the start, as `llamaops sim autoscale` documents its
+traces) is read as `"offset"`. CSV: a header naming `offset` (or `t`) and optionally
+`prompt_tokens` and `output_tokens`, or no header and those columns in that order.
+Offsets are seconds and may start anywhere (epoch timestamps too): the replay shifts the
+first to 0.
 """
 
 import csv
@@ -15,6 +17,7 @@ from typing import Any
 from llamaops.sim.traffic.shapes import Arrival
 
 COLUMNS = ("offset", "prompt_tokens", "output_tokens")
+OFFSET_ALIAS = "t"
 
 
 class TraceError(ValueError):
@@ -62,6 +65,7 @@ def _parse_csv(text: str) -> list[Arrival]:
     if not rows:
         return []
     header = [cell.strip().lower() for cell in rows[0][1]]
+    header = ["offset" if cell == OFFSET_ALIAS else cell for cell in header]
     if "offset" in header:
         unknown = set(header) - set(COLUMNS)
         if unknown:
@@ -79,8 +83,12 @@ def _parse_csv(text: str) -> list[Arrival]:
 
 
 def _arrival(number: int, row: dict[str, Any]) -> Arrival:
+    if OFFSET_ALIAS in row:
+        if "offset" in row:
+            raise ValueError(f"line {number}: give 'offset' or 't', not both")
+        row = {("offset" if key == OFFSET_ALIAS else key): value for key, value in row.items()}
     if "offset" not in row:
-        raise ValueError(f"line {number}: 'offset' is missing")
+        raise ValueError(f"line {number}: 'offset' is missing (or 't', seconds from the start)")
     try:
         offset = float(row["offset"])
         prompt = _count(row.get("prompt_tokens"))
