@@ -6,6 +6,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from llamaops.cli.sim_autoscale import register_autoscale
 from llamaops.cli.sim_traffic import register_traffic
 from llamaops.cli.sim_up import register_up
 from llamaops.sim.kubeconfig import write_kubeconfig
@@ -25,6 +26,7 @@ def register(commands: Any) -> None:
     api.set_defaults(run=run_api)
     register_up(sim)
     register_traffic(sim)
+    register_autoscale(sim)
 
 
 def run_api(args: argparse.Namespace) -> int:
