@@ -15,6 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
 DURATION ?= 90
 
 demo: $(STAMP) ## the local cluster, the operator and traffic, live, for $(DURATION) s (DURATION=0: until Ctrl-C)
@@ -34,9 +40,10 @@ lint: $(STAMP) ## ruff, and the import walls between the layers
 typecheck: $(STAMP) ## mypy --strict on operator/
 	$(BIN)/mypy operator
 
-bench: $(STAMP) ## run the benchmarks; figures go to benchmarks/results/
+bench: $(BENCH_STAMP) ## run the benchmarks; figures go to benchmarks/results/
 	$(BIN)/python benchmarks/apiserver.py
 	$(BIN)/python benchmarks/cluster.py
+	$(BIN)/python benchmarks/autoscale.py
 
 crd: $(STAMP) ## regenerate crds/ from the API models
 	$(BIN)/llamaops crd > crds/llamadeployments.serving.llamaops.io.yaml

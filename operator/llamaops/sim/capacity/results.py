@@ -29,6 +29,7 @@ class PolicyResult:
     tpot_p99: float | None
     scale_events: int
     timeline: Timeline
+    simulated_in: float = 0.0  # seconds of this machine's time the run took
 
     @property
     def slo_attainment(self) -> float:

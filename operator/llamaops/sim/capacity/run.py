@@ -6,7 +6,9 @@ and static-peak's counts. `run_study` simulates each policy on the same trace, i
 separate processes when `jobs` > 1 (the runs share nothing), and keeps their order.
 """
 
+import dataclasses
 import multiprocessing
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -123,6 +125,7 @@ def autoscaler(name: str, study: Study) -> Autoscaler:
 
 def run_policy(name: str, study: Study) -> PolicyResult:
     deployment = study.deployment
+    started = time.perf_counter()
     outcome = simulate(
         study.trace,
         deployment.engine,
@@ -131,7 +134,8 @@ def run_policy(name: str, study: Study) -> PolicyResult:
         duration=study.duration,
         client_timeout=study.client_timeout,
     )
-    return summarize(outcome, study.slo)
+    result = summarize(outcome, study.slo)
+    return dataclasses.replace(result, simulated_in=time.perf_counter() - started)
 
 
 def run_study(study: Study, policies: Sequence[str], jobs: int = 1) -> list[PolicyResult]:
