@@ -20,13 +20,11 @@ an unknown policy or shape, a manifest the CRD refuses, an SLO no replica can me
 
 import argparse
 import json
-import math
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from llamaops.cli.usage import UsageError
+from llamaops.cli.usage import UsageError, positive
 from llamaops.manifest import ManifestError, load_deployment
 from llamaops.sim.capacity.deployment import Deployment, DeploymentError, plan_deployment
 from llamaops.sim.capacity.oracle import UnattainableError
@@ -53,21 +51,26 @@ def register_autoscale(sim_commands: Any) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--trace", type=Path, metavar="FILE", help="JSONL of requests")
     source.add_argument("--shape", choices=SHAPES, help="a built-in traffic shape")
-    add("--slo-ttft", type=_positive, metavar="S", help="time to first token target, seconds")
-    add("--slo-tpot", type=_positive, metavar="S", help="time per output token target, seconds")
+    add("--slo-ttft", type=positive(float), metavar="S", help="time to first token target, s")
+    add(
+        "--slo-tpot",
+        type=positive(float),
+        metavar="S",
+        help="time per output token target, seconds",
+    )
     add("--policy", action="append", choices=POLICIES, help="repeatable (default: all)")
-    add("--duration", type=_positive, metavar="S", help="seconds of trace (a shape's length)")
+    add("--duration", type=positive(float), metavar="S", help="seconds of trace (a shape's length)")
     add("--seed", type=int, default=0, metavar="N", help="for arrivals and lengths (0)")
     timeout = f"how long a request waits for a ready replica ({CLIENT_TIMEOUT_SECONDS:g} s)"
     add(
         "--client-timeout",
-        type=_positive,
+        type=positive(float),
         default=CLIENT_TIMEOUT_SECONDS,
         metavar="S",
         help=timeout,
     )
     jobs = "policies simulated at once, one process each (default: the CPUs)"
-    add("--jobs", type=_whole, default=os.cpu_count() or 1, metavar="N", help=jobs)
+    add("--jobs", type=positive(int), default=os.cpu_count() or 1, metavar="N", help=jobs)
     add("-o", "--output", choices=("table", "json"), default="table")
     parser.set_defaults(run=run_autoscale)
 
@@ -119,24 +122,3 @@ def _trace(path: Path, max_model_len: int, seed: int) -> Trace:
         return trace_of(replay(read_trace(path)), max_model_len, seed)
     except TraceError as error:
         raise UsageError(f"--trace: {error}") from None
-
-
-def _positive(text: str) -> float:
-    return _checked(float, "number")(text)
-
-
-def _whole(text: str) -> int:
-    return int(_checked(int, "whole number")(text))
-
-
-def _checked(kind: Callable[[str], float], noun: str) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(f"expected a positive {noun}, got {text!r}")
-        return value
-
-    return parse

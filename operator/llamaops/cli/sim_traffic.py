@@ -24,13 +24,12 @@ timeout, a refused connection, a stream cut short); 2 a bad flag or an unreadabl
 import argparse
 import asyncio
 import json
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from llamaops.cli.usage import UsageError
+from llamaops.cli.usage import UsageError, positive
 from llamaops.sim.traffic import shapes
 from llamaops.sim.traffic.lengths import SPEC_HELP, Length, parse_length
 from llamaops.sim.traffic.trace import TraceError, read_trace
@@ -49,24 +48,24 @@ def register_traffic(sim_commands: Any) -> None:
     add("--target", required=True, type=_url, metavar="URL", help="e.g. http://127.0.0.1:8000")
     add("--model", metavar="NAME", help="model name (default: the first one /v1/models lists)")
     add("--mode", choices=("constant", "step", "burst", "trace"))
-    add("--rate", type=_positive(float), metavar="R", help="requests/s (constant; default 1)")
+    add("--rate", type=positive(float), metavar="R", help="requests/s (constant; default 1)")
     add("--steps", type=_checked(shapes.parse_steps), metavar="S:R,...", help='"10:1,10:5,10:1"')
-    add("--burst", type=_positive(int), metavar="N", help="requests sent at once")
-    add("--burst-every", type=_positive(float), metavar="S", help="repeat the burst every S s")
+    add("--burst", type=positive(int), metavar="N", help="requests sent at once")
+    add("--burst-every", type=positive(float), metavar="S", help="repeat the burst every S s")
     add("--trace", type=Path, metavar="FILE", help="JSONL or CSV of request offsets to replay")
-    add("--duration", type=_positive(float), metavar="S", help="seconds of arrivals")
+    add("--duration", type=positive(float), metavar="S", help="seconds of arrivals")
     add("--poisson", action="store_true", help="exponential gaps at the same mean rate")
     length = _checked(parse_length)
     add("--prompt-tokens", type=length, default="128", metavar="SPEC", help=f"{SPEC_HELP} (128)")
     add("--output-tokens", type=length, default="32", metavar="SPEC", help=f"{SPEC_HELP} (32)")
-    add("--concurrency", type=_positive(int), default=64, metavar="N", help="max in flight (64)")
-    add("--timeout", type=_positive(float), default=30.0, metavar="S", help="per request (30 s)")
+    add("--concurrency", type=positive(int), default=64, metavar="N", help="max in flight (64)")
+    add("--timeout", type=positive(float), default=30.0, metavar="S", help="per request (30 s)")
     add("--chat", action="store_true", help="send to /v1/chat/completions")
     add("--no-stream", dest="stream", action="store_false", help="no SSE, so no TTFT")
     add("--seed", type=int, default=0, metavar="N", help="for lengths and --poisson gaps (0)")
     add(
         "--speed",
-        type=_positive(float),
+        type=positive(float),
         default=1.0,
         metavar="N",
         help="the target cluster's --speed, so the summary is in cluster seconds (1)",
@@ -169,21 +168,6 @@ def _url(text: str) -> str:
             f"expected an http(s) URL like http://127.0.0.1:8000, got {text!r}"
         )
     return text
-
-
-def _positive(kind: Callable[[str], float]) -> Callable[[str], Any]:
-    noun = "whole number" if kind is int else "number"
-
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(f"expected a positive {noun}, got {text!r}")
-        return value
-
-    return parse
 
 
 def _checked(parse: Callable[[str], Any]) -> Callable[[str], Any]:
