@@ -23,7 +23,7 @@ from llamaops.sim.traffic.plan import plan_requests
 from llamaops.sim.traffic.run import run_traffic
 from llamaops.sim.traffic.shapes import Step, steps
 from tests.integration.operator_harness import OperatorWorld
-from tests.integration.operator_helpers import LLAMA_70B, NAME, service_url
+from tests.integration.operator_helpers import LLAMA_70B, NAME, Watch, service_url
 
 SPEED = 10.0  # cluster seconds per wall second
 INTERVAL = 1  # metricsIntervalSeconds
@@ -104,24 +104,14 @@ class PhasedTraffic:
         )
 
 
-class ReplicasWatch:
+class ReplicasWatch(Watch):
     """Polls, from a thread: spec.replicas (each change, with its time.monotonic()), and
     the longest queue of any engine of the deployment (when it first passed a level)."""
 
     def __init__(self, world: OperatorWorld) -> None:
-        self.world = world
         self.changes: list[tuple[float, int]] = []
         self.queues: list[tuple[float, int]] = []  # (time, waiting summed over engines)
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._poll, name="replicas-watch", daemon=True)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=5)
+        super().__init__(world)
 
     def first_queue_above(self, level: float) -> float | None:
         return next((t for t, waiting in self.queues if waiting > level), None)

@@ -203,16 +203,13 @@ def failures(records: Sequence[Record]) -> list[str]:
     return [f"+{r.start:.2f}s {r.pod}: {r.status}" for r in records if not r.ok]
 
 
-class ServiceWatch:
-    """Polls, from a thread, when each pod was last among the Service's ready addresses
-    and when it was first seen being deleted (time.monotonic())."""
+class Watch:
+    """A thread that polls the world (`_poll`, until `_stopped` is set) while a test acts."""
 
     def __init__(self, world: OperatorWorld, name: str = NAME) -> None:
         self.world, self.name = world, name
-        self.last_in_endpoints: dict[str, float] = {}
-        self.deleted_at: dict[str, float] = {}
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._poll, name="service-watch", daemon=True)
+        self._thread = threading.Thread(target=self._poll, name=type(self).__name__, daemon=True)
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -221,6 +218,19 @@ class ServiceWatch:
     def __exit__(self, *_: object) -> None:
         self._stopped.set()
         self._thread.join(timeout=5)
+
+    def _poll(self) -> None:
+        raise NotImplementedError
+
+
+class ServiceWatch(Watch):
+    """Polls, from a thread, when each pod was last among the Service's ready addresses
+    and when it was first seen being deleted (time.monotonic())."""
+
+    def __init__(self, world: OperatorWorld, name: str = NAME) -> None:
+        self.last_in_endpoints: dict[str, float] = {}
+        self.deleted_at: dict[str, float] = {}
+        super().__init__(world, name)
 
     def _poll(self) -> None:
         running = self.world.cluster
