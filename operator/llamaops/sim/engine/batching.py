@@ -16,8 +16,17 @@ once and still deliver every first token and every finish at its exact step boun
 The steps after the first are all costed at the context the batch holds after the first
 step, although it grows by a token per request each step: a plan is capped at about a
 second, in which the context of a busy engine grows by a few per cent at most.
+
+Nothing here costs a step per running request, so a simulated day of a busy fleet runs
+in seconds: a running request's token count is the batcher's step counter minus the
+count when it joined; finishes come off a heap ordered by the step they are due; and
+the blocks the batch needs for k more steps come from how many running requests sit at
+each offset within their last block (`block_tokens` counters): a request whose context
+c has c mod block_tokens = r opens ceil((r + k) / block_tokens) - ceil(r / block_tokens)
+new blocks in k steps, and r moves by one with every step for all of them alike.
 """
 
+import heapq
 import math
 from collections import deque
 from collections.abc import Callable
@@ -28,18 +37,29 @@ StepTime = Callable[[int, int, int], float]  # (batch, prefill tokens, context t
 
 @dataclass(eq=False)
 class Sequence:
-    """One request as the scheduler sees it; times are cluster seconds."""
+    """One request as the scheduler sees it; times are cluster seconds.
+
+    While it runs, its token count is read off its batcher's step counter (every step
+    gives every running request one token), so a step costs nothing per request."""
 
     prompt_tokens: int
     max_tokens: int
     arrived_at: float
     finish_reason_at_end: str = "length"  # "stop" when the model ends on its own
-    generated: int = 0
-    blocks: int = 0
     scheduled_at: float | None = None
     first_token_at: float | None = None
     finished_at: float | None = None
     finish_reason: str | None = None
+    _generated: int = field(default=0, repr=False)  # tokens before it last joined the batch
+    _joined: int = field(default=0, repr=False)  # the batcher's step count when it joined
+    _batcher: "Batcher | None" = field(default=None, repr=False)  # while it runs
+    _entry: int = field(default=0, repr=False)  # its entry in the batcher's finishes
+
+    @property
+    def generated(self) -> int:
+        if self._batcher is None:
+            return self._generated
+        return self._generated + self._batcher.steps_run - self._joined
 
     @property
     def context_tokens(self) -> int:
@@ -48,6 +68,13 @@ class Sequence:
     @property
     def remaining(self) -> int:
         return self.max_tokens - self.generated
+
+    @property
+    def blocks(self) -> int:
+        """KV blocks it holds: those of its context while it runs, none otherwise."""
+        if self._batcher is None:
+            return 0
+        return self._batcher.limits.blocks(self.context_tokens)
 
 
 @dataclass(frozen=True)
@@ -98,13 +125,14 @@ class StepPlan:
 class StepResult:
     """What a completed plan produced."""
 
-    new_tokens: tuple[tuple[Sequence, int], ...] = ()
+    stepped: tuple[Sequence, ...] = ()  # the batch that ran: each got `steps` tokens
+    steps: int = 0
     first_tokens: tuple[Sequence, ...] = ()
     finished: tuple[Sequence, ...] = ()
 
     @property
     def generated(self) -> int:
-        return sum(count for _, count in self.new_tokens)
+        return len(self.stepped) * self.steps
 
 
 @dataclass
@@ -114,8 +142,17 @@ class Batcher:
     limits: BatchLimits
     step_time: StepTime
     waiting: deque[Sequence] = field(default_factory=deque)
-    running: list[Sequence] = field(default_factory=list)
+    running: dict[Sequence, None] = field(default_factory=dict)  # in admission order
     used_blocks: int = 0
+    steps_run: int = 0  # steps this engine has run: every running request's token clock
+    _offsets: list[int] = field(init=False, repr=False)  # running, by context - steps_run mod block
+    _context: int = field(default=0, repr=False)  # sum of (context - steps_run) over running
+    _finishes: list[tuple[int, int, Sequence]] = field(default_factory=list, repr=False)
+    _admitted: list[Sequence] = field(default_factory=list, repr=False)  # by the last plan
+    _order: int = field(default=0, repr=False)
+
+    def __post_init__(self) -> None:
+        self._offsets = [0] * self.limits.block_tokens
 
     @property
     def kv_usage(self) -> float:
@@ -133,8 +170,7 @@ class Batcher:
     def abort(self, seq: Sequence) -> bool:
         """Take a request out, freeing its blocks; False if it was not here."""
         if seq in self.running:
-            self.running.remove(seq)
-            self._free(seq)
+            self._leave(seq)
         elif seq in self.waiting:
             self.waiting.remove(seq)
         else:
@@ -156,7 +192,7 @@ class Batcher:
         if not self.running:
             return None
         batch = len(self.running)
-        context = sum(seq.context_tokens for seq in self.running)
+        context = self._context + batch * self.steps_run
         first = self.step_time(batch, prefill, context)
         later = self.step_time(batch, 0, context + batch)
         steps = self._quiet_steps()
@@ -167,38 +203,50 @@ class Batcher:
     def complete(self, plan: StepPlan, steps: int) -> StepResult:
         """Account for `steps` steps of `plan` having run (those still running get tokens)."""
         steps = max(1, min(steps, plan.steps))
-        new_tokens, first_tokens, finished = [], [], []
-        for seq in list(self.running):
-            seq.generated += steps
-            self._grow(seq)
-            new_tokens.append((seq, steps))
-            if seq.first_token_at is None:
+        stepped = tuple(self.running)
+        self.used_blocks += self._growth(steps)
+        self.steps_run += steps
+        first_tokens = []
+        for seq in self._admitted:
+            if seq.first_token_at is None and seq._batcher is self:
                 seq.first_token_at = plan.ends_at(1)
                 first_tokens.append(seq)
-            if seq.remaining <= 0:
-                self.running.remove(seq)
-                self._free(seq)
+        self._admitted.clear()
+        finished = []
+        while self._finishes and self._finishes[0][0] <= self.steps_run:
+            _, entry, seq = heapq.heappop(self._finishes)
+            if self._current(entry, seq):
+                self._leave(seq)
                 seq.finished_at = plan.ends_at(steps)
                 seq.finish_reason = seq.finish_reason_at_end
                 finished.append(seq)
-        return StepResult(tuple(new_tokens), tuple(first_tokens), tuple(finished))
+        return StepResult(stepped, steps, tuple(first_tokens), tuple(finished))
 
     # --- scheduling ------------------------------------------------------------------
     def _free_blocks(self) -> int:
         return self.limits.total_blocks - self.used_blocks
 
     def _growth(self, steps: int) -> int:
-        """Blocks the running requests need on top of what they hold after `steps` steps."""
-        return sum(
-            self.limits.blocks(seq.context_tokens + steps) - seq.blocks for seq in self.running
-        )
+        """Blocks the running requests need on top of what they hold after `steps` steps.
+
+        Each running request opens one block per `block_tokens` steps, and one more for
+        the rest of the steps (m = steps mod block_tokens) when its position in its last
+        block is 0 or above block_tokens - m: m positions in a row, cyclically."""
+        size = self.limits.block_tokens
+        whole, rest = divmod(steps, size)
+        total = len(self.running) * whole
+        if rest:
+            start = (1 - rest - self.steps_run) % size
+            end = start + rest
+            total += sum(self._offsets[start:end]) + sum(self._offsets[: max(0, end - size)])
+        return total
 
     def _make_room(self) -> tuple[Sequence, ...]:
         """Preempt the latest admitted requests until the next step fits the cache."""
         preempted: list[Sequence] = []
         while self.running and self._growth(1) > self._free_blocks():
-            seq = self.running.pop()
-            self._free(seq)
+            seq = next(reversed(self.running))
+            self._leave(seq)
             self.waiting.appendleft(seq)
             preempted.append(seq)
         return tuple(preempted)
@@ -211,14 +259,14 @@ class Batcher:
         growth = self._growth(1)
         while self.waiting and len(self.running) < self.limits.max_num_seqs:
             seq = self.waiting[0]
-            need = self.limits.blocks(seq.context_tokens + 1)
+            context = seq.context_tokens
+            need = self.limits.blocks(context + 1)
             if need + growth > self._free_blocks():
                 break
             self.waiting.popleft()
-            self.running.append(seq)
-            self._grow(seq)
-            growth += need - seq.blocks
-            prefill += seq.context_tokens
+            self._join(seq)
+            growth += need - self.limits.blocks(context)
+            prefill += context
             if seq.scheduled_at is None:
                 seq.scheduled_at = now
                 newly.append(seq)
@@ -226,9 +274,11 @@ class Batcher:
 
     def _quiet_steps(self) -> int:
         """Identical steps before a finish, a first token or a full cache."""
-        if any(seq.first_token_at is None for seq in self.running):
+        if any(seq.first_token_at is None for seq in self._admitted):
             return 1
-        limit = min(seq.remaining for seq in self.running)
+        while not self._current(*self._finishes[0][1:]):
+            heapq.heappop(self._finishes)
+        limit = self._finishes[0][0] - self.steps_run
         low, high = 1, max(1, limit)
         while low < high:  # the most steps whose growth still fits
             middle = (low + high + 1) // 2
@@ -238,11 +288,30 @@ class Batcher:
                 high = middle - 1
         return low
 
-    def _grow(self, seq: Sequence) -> None:
-        blocks = self.limits.blocks(seq.context_tokens)
-        self.used_blocks += blocks - seq.blocks
-        seq.blocks = blocks
+    def _join(self, seq: Sequence) -> None:
+        """`seq` joins the running batch: its tokens now follow the step counter."""
+        seq._batcher, seq._joined = self, self.steps_run
+        self.running[seq] = None
+        offset = seq.prompt_tokens + seq._generated - self.steps_run
+        self._offsets[offset % self.limits.block_tokens] += 1
+        self._context += offset
+        self.used_blocks += seq.blocks
+        self._order += 1
+        seq._entry = self._order
+        heapq.heappush(self._finishes, (self.steps_run + seq.remaining, self._order, seq))
+        self._admitted.append(seq)
 
-    def _free(self, seq: Sequence) -> None:
+    def _current(self, entry: int, seq: Sequence) -> bool:
+        """Whether a finishes entry is the one of `seq`'s present run (not of a run that a
+        preemption or an abort ended)."""
+        return seq._batcher is self and seq._entry == entry
+
+    def _leave(self, seq: Sequence) -> None:
+        """`seq` leaves the running batch with the tokens it has, freeing its blocks."""
+        del self.running[seq]
+        offset = seq.prompt_tokens + seq._generated - seq._joined
+        self._offsets[offset % self.limits.block_tokens] -= 1
+        self._context -= offset
         self.used_blocks -= seq.blocks
-        seq.blocks = 0
+        seq._generated = seq.generated
+        seq._batcher = None

@@ -140,7 +140,7 @@ class EngineCore:
         for seq in result.finished:
             assert seq.finished_at is not None and seq.finish_reason is not None
             self.metrics.finished(seq.finish_reason, seq.finished_at - seq.arrived_at)
-        for seq, _ in result.new_tokens:
+        for seq in result.stepped:
             handle = self._handles[seq]
             handle.notify()
             if seq.finish_reason is not None:
