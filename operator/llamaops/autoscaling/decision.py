@@ -7,8 +7,10 @@ Inputs, one tick:
               windows Wu and Wd, the step limits, and the engine's --max-num-seqs S
     window    earlier recommendations (window.py)
     replicas  current = spec.replicas; one Reading per ready replica (None: its /metrics
-              could not be read); loading = replicas on a node, not ready yet; pending =
-              replicas waiting for a node. Draining replicas are gone and not counted.
+              could not be read); loading = replicas on a node, not ready yet, of which
+              stalled = those crash-looping or past the readiness timeout (they will not
+              come); pending = replicas waiting for a node; draining = replicas leaving
+              (gone: not counted as capacity, but a scale-down waits for them).
     room      further replicas the free GPUs can hold now
     now       seconds on the same clock as the window
 
@@ -35,8 +37,11 @@ Inputs, one tick:
           load, asks for nothing more (and a restarted operator does not scale twice).
 6. Down.  d = the highest recommendation of the last Wd seconds, known only once the window
           reaches back Wd (HPA's rule: every recommendation in the window must be lower).
-          d < current, and no replica loads or waits for a node -> desired =
-          max(d, current - down limit).
+          d < current, no replica is coming (loading, not stalled) and none drains ->
+          desired = max(d, current - down limit): one step at a time, each seen through
+          before the next. Pending and stalled replicas do not hold it (the reconcile
+          removes them first: they are the least loaded), so a replica that never comes
+          never keeps the deployment at its peak.
 7. Cap.   desired ≤ n + loading + room (what the free GPUs can place): capped_by "gpus",
           never below current (pending pods are the reconcile's to report). desired is
           clamped into [m, M] (capped_by "maxReplicas" when M stops a scale-up, on every tick
@@ -70,6 +75,8 @@ class Replicas:
     ready: tuple[Reading | None, ...] = ()
     loading: int = 0
     pending: int = 0
+    stalled: int = 0  # of the loading: crash-looping or past the readiness timeout
+    draining: int = 0
 
 
 @dataclass(frozen=True)
@@ -177,7 +184,7 @@ class _Step:
 
     def _down(self, down: int) -> Decision:
         current = self.replicas.current
-        coming = self.replicas.loading + self.replicas.pending
+        coming = self.replicas.loading - self.replicas.stalled
         ready = _replicas(len(self.replicas.ready), "ready")
         fits = (
             f"{_number(self.load.running)} running on {ready} fit {_replicas(down)} "
@@ -187,6 +194,10 @@ class _Step:
         if coming:
             held = f"held until the replicas coming are ready{_coming(self.replicas)}"
             return self._made(current, f"{fits}; {held}")
+        if self.replicas.draining:
+            count = self.replicas.draining
+            drains = f"{_replicas(count)} of the last step {'drains' if count == 1 else 'drain'}"
+            return self._made(current, f"{fits}; held while {drains}")
         desired = max(down, current - self.policy.scale_down_limit)
         if desired > down:
             fits += f"; at most {self.policy.scale_down_limit} fewer per decision"
@@ -289,8 +300,10 @@ def _out_of(current: int, policy: Policy) -> str:
 
 def _coming(replicas: Replicas) -> str:
     parts = []
-    if replicas.loading:
-        parts.append(f"{replicas.loading} loading")
+    if replicas.loading - replicas.stalled:
+        parts.append(f"{replicas.loading - replicas.stalled} loading")
+    if replicas.stalled:
+        parts.append(f"{replicas.stalled} not coming up")
     if replicas.pending:
         parts.append(f"{replicas.pending} waiting for GPUs")
     return f" ({', '.join(parts)})" if parts else ""

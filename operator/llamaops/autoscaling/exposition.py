@@ -2,10 +2,14 @@
 
 Parsed with prometheus_client's text parser, family by family: a family is matched by its
 exact name, so `vllm:num_requests_waiting_by_reason` (which the real vLLM also exports) is
-not counted as `vllm:num_requests_waiting`, as a prefix match of the lines would. Series of
+not counted as `vllm:num_requests_waiting`, as a prefix match of the lines would. A value
+that no engine reports (NaN, infinite, negative, a KV usage above 1) makes the whole
+reading an error: that replica is unknown, not a number that breaks the decision. Series of
 one family (one per engine core, or per model name) are summed; the KV-cache usage is
 their mean. A family that is missing reads as None for KV usage and 0 for the counts.
 """
+
+import math
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -30,6 +34,12 @@ def reading_of(text: str) -> Reading:
         raise ExpositionError(f"not a Prometheus exposition: {error}") from None
     if not values[WAITING] and not values[RUNNING]:
         raise ExpositionError(f"neither {WAITING} nor {RUNNING} is in the exposition")
+    for name, samples in values.items():
+        top = 1.0 if name == KV_USAGE else math.inf
+        bad = [v for v in samples if not (math.isfinite(v) and 0 <= v <= top)]
+        if bad:
+            wanted = "between 0 and 1" if name == KV_USAGE else "a finite count, at least 0"
+            raise ExpositionError(f"{name} is {bad[0]:g}; expected {wanted}")
     usage = values[KV_USAGE]
     return Reading(
         waiting=sum(values[WAITING]),

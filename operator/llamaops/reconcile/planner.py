@@ -70,7 +70,7 @@ from llamaops.reconcile.replicas import (
     drain_outcome,
     group_replicas,
     in_flight,
-    loading_past,
+    stalled,
 )
 from llamaops.reconcile.scheduling import (
     Scheduling,
@@ -215,10 +215,7 @@ class _Draft:
         loading = [
             pod
             for pod in staying
-            if pod.scheduled
-            and not pod.ready
-            and not pod.crash_looping
-            and not loading_past(pod, self.observed.now, timeout)
+            if pod.scheduled and not pod.ready and not stalled(pod, self.observed.now, timeout)
         ]
         for pod in extras:
             if not pod.scheduled:

@@ -119,3 +119,13 @@ def drain_seconds(pod: ReplicaPod, now: datetime) -> float:
 def loading_past(pod: ReplicaPod, now: datetime, timeout_seconds: int) -> bool:
     """A replica still not ready `timeout_seconds` after it was created."""
     return not pod.ready and (now - pod.created).total_seconds() >= timeout_seconds
+
+
+def stalled(pod: ReplicaPod, now: datetime, timeout_seconds: int) -> bool:
+    """A replica on a node that is not coming up: crash-looping, or not ready
+    `timeout_seconds` after it was created."""
+    return (
+        pod.scheduled
+        and not pod.ready
+        and (pod.crash_looping or loading_past(pod, now, timeout_seconds))
+    )

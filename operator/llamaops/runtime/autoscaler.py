@@ -24,7 +24,7 @@ from llamaops.errors import SpecError
 from llamaops.kube.client import Kube
 from llamaops.reconcile.observed import Observed
 from llamaops.reconcile.planner import checked_model
-from llamaops.reconcile.replicas import group_replicas
+from llamaops.reconcile.replicas import group_replicas, stalled
 from llamaops.reconcile.scheduling import schedule
 from llamaops.runtime import metrics
 from llamaops.runtime.observe import observe
@@ -94,11 +94,14 @@ def decided(observed: Observed) -> Decision | None:
     missing = max(0, spec.replicas - len(groups.current))
     scheduling = schedule(observed, model, missing + len(groups.unscheduled))
     room = scheduling.replicas_available if scheduling.blocker is None else 0
+    timeout = spec.rollout.readiness_timeout_seconds
     replicas = Replicas(
         current=spec.replicas,
         ready=tuple(pod.reading for pod in groups.ready),
         loading=len(groups.loading),
         pending=len(groups.unscheduled),
+        stalled=sum(stalled(pod, observed.now, timeout) for pod in groups.loading),
+        draining=len(groups.draining),
     )
     previous = deployment.status.autoscaler if deployment.status else None
     return decide(policy_of(spec), window_of(previous), replicas, room, observed.now.timestamp())

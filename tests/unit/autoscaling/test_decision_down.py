@@ -177,7 +177,29 @@ def test_scale_down_removes_at_most_scale_down_limit_per_decision(
             POLICY,
             4,
             "held until the replicas coming are ready (1 loading, 1 waiting for GPUs)",
-            id="scale-down is held while a replica waits for a node",
+            id="scale-down is held while a replica loads, with one waiting for a node",
+        ),
+        pytest.param(
+            Replicas(4, ready(3, running=6), pending=1),
+            POLICY,
+            3,
+            "fit 2 replicas (at most 8 each) throughout the 300 s window; at most 1 fewer",
+            id="a replica waiting for a node does not hold it: it is the first removed",
+        ),
+        pytest.param(
+            Replicas(4, ready(3, running=6), loading=1, stalled=1),
+            POLICY,
+            3,
+            "fit 2 replicas (at most 8 each) throughout the 300 s window; at most 1 fewer",
+            id="a crash-looping or late replica does not hold it (aibrix#617)",
+        ),
+        pytest.param(
+            Replicas(4, ready(3, running=6), draining=1),
+            POLICY,
+            4,
+            "fit 2 replicas (at most 8 each) throughout the 300 s window; held while 1 "
+            "replica of the last step drains",
+            id="one step at a time: the next waits for the last one's drain",
         ),
     ],
 )

@@ -60,3 +60,23 @@ def test_series_of_several_engine_cores_are_summed_and_kv_usage_averaged() -> No
 def test_an_answer_without_vllms_gauges_is_an_error_never_zero(text: str, error: str) -> None:
     with pytest.raises(ExpositionError, match=error):
         reading_of(text)
+
+
+@pytest.mark.parametrize(
+    ("family", "value", "says"),
+    [
+        ("vllm:num_requests_waiting", "NaN", "vllm:num_requests_waiting is nan"),
+        ("vllm:num_requests_waiting", "+Inf", "vllm:num_requests_waiting is inf"),
+        ("vllm:num_requests_running", "-1", "vllm:num_requests_running is -1"),
+        ("vllm:kv_cache_usage_perc", "1.5", "expected between 0 and 1"),
+    ],
+)
+def test_a_value_no_engine_reports_makes_the_replica_unknown(
+    family: str, value: str, says: str
+) -> None:
+    gauges = {"vllm:num_requests_waiting": "1", "vllm:num_requests_running": "2"}
+    gauges[family] = value
+    text = "".join(f"# TYPE {name} gauge\n{name} {number}\n" for name, number in gauges.items())
+
+    with pytest.raises(ExpositionError, match=says):
+        reading_of(text)

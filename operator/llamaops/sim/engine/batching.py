@@ -26,6 +26,7 @@ c has c mod block_tokens = r opens ceil((r + k) / block_tokens) - ceil(r / block
 new blocks in k steps, and r moves by one with every step for all of them alike.
 """
 
+import functools
 import heapq
 import math
 from collections import deque
@@ -85,7 +86,7 @@ class BatchLimits:
     kv_capacity_tokens: int
     block_tokens: int = 16
 
-    @property
+    @functools.cached_property
     def total_blocks(self) -> int:
         return max(1, self.kv_capacity_tokens // self.block_tokens)
 
@@ -278,8 +279,10 @@ class Batcher:
             return 1
         while not self._current(*self._finishes[0][1:]):
             heapq.heappop(self._finishes)
-        limit = self._finishes[0][0] - self.steps_run
-        low, high = 1, max(1, limit)
+        limit = max(1, self._finishes[0][0] - self.steps_run)
+        if self._growth(limit) <= self._free_blocks():
+            return limit
+        low, high = 1, limit
         while low < high:  # the most steps whose growth still fits
             middle = (low + high + 1) // 2
             if self._growth(middle) <= self._free_blocks():
