@@ -147,6 +147,14 @@ def operator_metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]],
     }
 
 
+def autoscaler_series(metrics: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> list[str]:
+    return [
+        name
+        for name, labels in metrics
+        if name.startswith("llamaops_autoscaler") and set(WHERE) <= set(labels)
+    ]
+
+
 def expect_no_churn(world: object, pods: set[str], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -159,10 +167,16 @@ def test_kubectl_scale_lasts_until_the_next_decision_and_for_good_once_autoscali
     tmp_path: Path,
 ) -> None:
     with a_world(tmp_path, speed=SPEED) as world:
+        world.stop_operator()
+        world.metrics_port = free_port()
+        world.start_operator()
         deploy_autoscaled(world, replicas=1, max_replicas=4)
         wait_all_ready(world, 1)
         world.wait_until(
             lambda: autoscaler_status(world).get("desiredReplicas") == 1, 10, "a decision"
+        )
+        assert ("llamaops_autoscaler_desired_replicas", WHERE) in operator_metrics(
+            world.metrics_port
         )
         world.kubectl("scale", "llama/llama3-70b", "--replicas=3")
         world.wait_until(lambda: spec_replicas(world) == 1, WINDOW + 10, "the autoscaler's 1 again")
@@ -177,7 +191,31 @@ def test_kubectl_scale_lasts_until_the_next_decision_and_for_good_once_autoscali
             '{"spec": {"autoscaling": {"enabled": false}}}',
         )
         world.wait_until(lambda: not autoscaler_status(world), 10, "status.autoscaler cleared")
+        port = world.metrics_port
+        world.wait_until(
+            lambda: not autoscaler_series(operator_metrics(port)), 10, "autoscaler series gone"
+        )
         world.kubectl("scale", "llama/llama3-70b", "--replicas=2")
         time.sleep(WINDOW + 2 * INTERVAL)
         assert spec_replicas(world) == 2
         wait_all_ready(world, 2)
+
+
+def test_autoscaling_turned_off_while_no_operator_runs_leaves_no_stale_status(
+    tmp_path: Path,
+) -> None:
+    with a_world(tmp_path, speed=SPEED) as world:
+        deploy_autoscaled(world, replicas=1, max_replicas=4)
+        wait_all_ready(world, 1)
+        world.wait_until(lambda: autoscaler_status(world).get("reason"), 10, "a decision")
+        world.stop_operator()
+        world.kubectl(
+            "patch",
+            "llama",
+            "llama3-70b",
+            "--type=merge",
+            "-p",
+            '{"spec": {"autoscaling": {"enabled": false}}}',
+        )
+        world.start_operator()
+        world.wait_until(lambda: not autoscaler_status(world), 20, "status.autoscaler cleared")

@@ -15,7 +15,9 @@ Inputs, one tick:
     now       seconds on the same clock as the window
 
 1. Read.  n ready replicas, k of them read. n = 0, or k < n/2 (more than half unknown):
-          no decision, no recommendation recorded (a failed scrape is unknown, not zero).
+          no decision (a failed scrape is unknown, not zero), and the window is emptied:
+          what the load did while unseen is unknown, so no later scale-down may rest on
+          it; the next scale-down needs a whole window of recommendations seen after.
           W = Σ waiting · n/k and R = Σ running · n/k (unread replicas are taken to be
           like the read ones); q = W / n.
 2. Capacity C of one replica (mean over the read ones): running_i when it queues
@@ -119,10 +121,10 @@ def decide(policy: Policy, window: Window, replicas: Replicas, room: int, now: f
     ready, read = len(replicas.ready), [r for r in replicas.ready if r is not None]
     if ready == 0:
         why = "no ready replica to read" + _coming(replicas)
-        return Decision(current, held, _bounded(why, current, held), window)
+        return Decision(current, held, _bounded(why, current, held), Window())
     if 2 * len(read) < ready:
         why = f"metrics of {ready - len(read)} of {_replicas(ready, 'ready')} unknown; no decision"
-        return Decision(current, held, _bounded(why, current, held), window)
+        return Decision(current, held, _bounded(why, current, held), Window())
     load = _load(read, ready, policy.max_num_seqs)
     raw = _recommend(load, policy, current)
     recommendation = _clamp(raw, policy)

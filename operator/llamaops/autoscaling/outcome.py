@@ -47,7 +47,8 @@ def status_after(
         kv_cache_usage=round(load.kv_usage, 3) if load and load.kv_usage is not None else None,
         desired_replicas=decision.desired,
         reason=decision.reason,
-        capped_by=decision.capped_by,
+        # A tick without a decision knows no better than the last one: the cap it said holds.
+        capped_by=decision.capped_by if load else (previous.capped_by if previous else None),
         last_scale_time=last_scale,
         recommendations=[Recommendation.model_validate(p) for p in to_status(decision.window)],
     )

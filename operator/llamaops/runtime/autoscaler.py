@@ -71,12 +71,13 @@ async def tick(kube: Kube, session: aiohttp.ClientSession, namespace: str, name:
     involved: Any = body  # kopf reads the object reference from any mapping
     for event in events_of(previous, decision):
         kopf.event(involved, type=event.type, reason=event.reason, message=event.message)
-    _gauges(namespace, name, decision)
+    _gauges(namespace, name, decision, status.capped_by)
 
 
 async def forget(kube: Kube, namespace: str, name: str) -> None:
     """Autoscaling was turned off: the replicas are the user's again, and status.autoscaler
     (its reading, reason and window) goes, so that nothing stale is shown."""
+    metrics.forget_autoscaler(namespace, name)
     await asyncio.to_thread(kube.patch_status, namespace, name, {"autoscaler": None})
     log.info("%s/%s: autoscaling is off; spec.replicas is left to the user", namespace, name)
 
@@ -114,9 +115,9 @@ def _replacing(status: AutoscalerStatus) -> dict[str, Any]:
     return {field.alias or "": wire.get(field.alias or "") for field in fields}
 
 
-def _gauges(namespace: str, name: str, decision: Decision) -> None:
+def _gauges(namespace: str, name: str, decision: Decision, capped_by: str | None) -> None:
     labels = {"namespace": namespace, "deployment": name}
     metrics.AUTOSCALER_DESIRED.labels(**labels).set(decision.desired)
-    metrics.AUTOSCALER_CAPPED.labels(**labels).set(1 if decision.capped_by else 0)
+    metrics.AUTOSCALER_CAPPED.labels(**labels).set(1 if capped_by else 0)
     if decision.load is not None:
         metrics.AUTOSCALER_QUEUE.labels(**labels).set(decision.load.queue)

@@ -1,5 +1,7 @@
 """The operator's own Prometheus metrics (prefix `llamaops_`)."""
 
+import contextlib
+
 from prometheus_client import Counter, Gauge, Histogram
 
 RECONCILES = Counter(
@@ -43,6 +45,16 @@ AUTOSCALER_CAPPED = Gauge(
     "1 while the autoscaler is held below what the load asks for (free GPUs or maxReplicas)",
     ["namespace", "deployment"],
 )
+
+
+def forget_autoscaler(namespace: str, deployment: str) -> None:
+    """Drop a deployment's autoscaler series: it is deleted, or autoscaling was turned off."""
+    for gauge in (AUTOSCALER_DESIRED, AUTOSCALER_QUEUE, AUTOSCALER_CAPPED):
+        with contextlib.suppress(KeyError):
+            gauge.remove(namespace, deployment)
+    for direction in ("up", "down"):
+        with contextlib.suppress(KeyError):
+            AUTOSCALER_SCALE_EVENTS.remove(namespace, deployment, direction)
 
 
 def api_error(verb: str, code: str) -> None:

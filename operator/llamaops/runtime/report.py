@@ -9,6 +9,7 @@ from llamaops.kube.client import Kube
 from llamaops.reconcile.observed import Observed
 from llamaops.reconcile.plan_types import Plan
 from llamaops.runtime import metrics
+from llamaops.runtime.autoscaler import enabled as autoscaling_enabled
 
 Obj = dict[str, Any]
 AUTOSCALER = "autoscaler"
@@ -20,8 +21,12 @@ async def report(kube: Kube, body: Obj, observed: Observed, plan: Plan) -> None:
     # would undo a decision made meanwhile.
     new = {k: v for k, v in plan.status.to_wire().items() if k != AUTOSCALER}
     old = {k: v for k, v in (body.get("status") or {}).items() if k != AUTOSCALER}
-    if new != old:
+    # Autoscaling turned off while no operator watched: its reading and window go.
+    stale = AUTOSCALER in (body.get("status") or {}) and not autoscaling_enabled(body["spec"])
+    if new != old or stale:
         removed = {key: None for key in old if key not in new}  # merge patch: null removes
+        if stale:
+            removed[AUTOSCALER] = None
         await asyncio.to_thread(
             kube.patch_status, meta["namespace"], meta["name"], {**removed, **new}
         )

@@ -71,13 +71,16 @@ class Loop:
         on = self.replicas - self.loading
         self._ready_at = [self.now] * on + [self.now + self.load_seconds] * self.loading
 
-    def tick(self, waiting: float = 0, running: float = 0, kv: float | None = None) -> Decision:
+    def tick(
+        self, waiting: float = 0, running: float = 0, kv: float | None = None, unread: bool = False
+    ) -> Decision:
+        """One tick; `unread`: no replica's /metrics could be read."""
         placed, waiting_for_node = self._ready_at[: self.gpus_for], self._ready_at[self.gpus_for :]
         self._ready_at[self.gpus_for :] = [self.now + self.load_seconds] * len(waiting_for_node)
         n = sum(at <= self.now for at in placed)
         world = Replicas(
             self.replicas,
-            ready(n, waiting=waiting, running=running, kv=kv) if n else (),
+            (None,) * n if unread else ready(n, waiting=waiting, running=running, kv=kv),
             loading=len(placed) - n,
             pending=len(waiting_for_node),
         )
@@ -90,10 +93,16 @@ class Loop:
         return decision
 
     def run(
-        self, seconds: float, waiting: float = 0, running: float = 0, kv: float | None = None
+        self,
+        seconds: float,
+        waiting: float = 0,
+        running: float = 0,
+        kv: float | None = None,
+        unread: bool = False,
     ) -> list[Decision]:
         """Ticks for `seconds` under the same load."""
-        return [self.tick(waiting, running, kv) for _ in range(round(seconds / self.every))]
+        ticks = round(seconds / self.every)
+        return [self.tick(waiting, running, kv, unread) for _ in range(ticks)]
 
     def scalings(self) -> list[tuple[float, int, int]]:
         """(seconds after the start, from, to) of each change of replicas."""

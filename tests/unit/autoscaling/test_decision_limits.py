@@ -147,8 +147,19 @@ def test_more_than_half_the_metrics_unknown_is_no_decision(
     assert decision.desired == 4
     assert decision.direction is None
     assert reason in decision.reason
-    assert decision.window == window
+    assert decision.window == Window(), "what the load did while unseen is unknown"
     assert decision.recommendation is None
+
+
+def test_after_a_stretch_of_unknown_metrics_a_scale_down_waits_a_whole_window() -> None:
+    seen, blind = (Loop(a_policy(max_num_seqs=32), replicas=6) for _ in range(2))
+    seen.run(400, running=80)  # 3 would do
+    blind.run(200, running=80)
+    blind.run(60, unread=True)
+    blind.run(340, running=80)
+
+    assert seen.scalings()[0] == (300, 6, 5)
+    assert blind.scalings()[0] == (560, 6, 5), "300 s of readings after the blind minute"
 
 
 def test_no_ready_replica_is_no_decision_and_says_what_is_coming() -> None:

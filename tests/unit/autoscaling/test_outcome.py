@@ -98,3 +98,14 @@ def test_events(
     before: AutoscalerStatus | None, decision: Decision, expected: list[tuple[str, str, str]]
 ) -> None:
     assert [(e.type, e.reason, e.message) for e in events_of(before, decision)] == expected
+
+
+def test_a_tick_without_a_decision_keeps_the_cap_so_the_next_capped_tick_warns_no_more() -> None:
+    capped = a_decision(5, 5, capped="gpus")
+    first = status_after(None, capped, NOW)
+    blind = Decision(5, 5, "metrics of 3 of 5 ready replicas unknown; no decision", Window())
+
+    after_blind = status_after(first, blind, NOW)
+
+    assert after_blind.capped_by == "gpus"
+    assert events_of(after_blind, capped) == ()
