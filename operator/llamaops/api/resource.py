@@ -26,6 +26,7 @@ class ObjectMeta(ApiModel):
     name: str = Field(description="Name of the object.")
     namespace: str | None = Field(default=None, description="Namespace of the object.")
     generation: int | None = Field(default=None, description="Spec version counter.")
+    annotations: dict[str, str] | None = Field(default=None, description="Annotations.")
 
 
 class LlamaDeployment(ApiModel):

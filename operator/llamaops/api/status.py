@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from llamaops.api.base import ApiModel
+from llamaops.api.model_spec import Checkpoint
 from llamaops.api.placement import Placement
 
 CAMEL_CASE_REASON = r"^[A-Z]([A-Za-z0-9]*)?$"
@@ -34,6 +35,19 @@ class Condition(ApiModel):
     )
 
 
+class FailedCheckpoint(ApiModel):
+    """A checkpoint (with the pod template it came in) that failed to roll out."""
+
+    uri: str | None = Field(default=None, description="spec.model.checkpoint.uri, if set.")
+    revision: str | None = Field(
+        default=None, description="spec.model.checkpoint.revision, if set."
+    )
+    template_hash: str = Field(description="The pod template hash that failed.")
+    reason: str = Field(description="Why, in CamelCase (such as WarmupFailed).")
+    message: str = Field(description="Why, with the pod and the numbers.")
+    time: str = Field(description="When it failed.", json_schema_extra={"format": "date-time"})
+
+
 class CheckpointStatus(ApiModel):
     """Which checkpoint the replicas serve."""
 
@@ -41,9 +55,23 @@ class CheckpointStatus(ApiModel):
         default=None, description="The checkpoint all ready replicas serve."
     )
     target: str | None = Field(default=None, description="The checkpoint being rolled out.")
-    failed: str | None = Field(
+    failed: FailedCheckpoint | None = Field(
         default=None,
-        description="A checkpoint that failed to roll out; not retried until the spec changes.",
+        description=(
+            "A checkpoint that failed to roll out; not retried until the spec changes, and "
+            "cleared once every replica runs the spec's template again."
+        ),
+    )
+    rolled_out: Checkpoint | None = Field(
+        default=None,
+        description="spec.model.checkpoint as it was when every replica last ran the spec.",
+    )
+    previous: Checkpoint | None = Field(
+        default=None,
+        description=(
+            "The checkpoint rolled out before `rolledOut`: the last good one, where "
+            "`llamaops rollout undo` returns the spec."
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from llamaops import __version__
-from llamaops.cli import crd, demo, plan, run, sim
+from llamaops.cli import crd, demo, plan, rollout, run, sim
 from llamaops.cli.usage import UsageError
 
 
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     crd.register(commands)
     demo.register(commands)
     run.register(commands)
+    rollout.register(commands)
     sim.register(commands)
     return parser
 

@@ -238,6 +238,26 @@ class Kube:
             _ok_if(error, 404)
 
 
+def patch_spec(kube: Kube, namespace: str, name: str, spec: dict[str, Any]) -> bool:
+    """Merge `spec` into a LlamaDeployment's spec (a JSON merge patch, as `kubectl patch
+    --type=merge` sends); False when there is no such LlamaDeployment."""
+    try:
+        kube.custom.patch_namespaced_custom_object(
+            Kube.GROUP,
+            Kube.VERSION,
+            namespace,
+            Kube.PLURAL,
+            name,
+            {"spec": spec},
+            _content_type="application/merge-patch+json",
+            _preload_content=False,
+        )
+    except ApiException as error:
+        _ok_if(error, 404)
+        return False
+    return True
+
+
 def _patchable_spec(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
     """The spec fields llamaops owns (a Service's clusterIP is the cluster's)."""
     if kind == "Service":

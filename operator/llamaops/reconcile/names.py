@@ -7,6 +7,11 @@ LABEL_CHECKPOINT = "serving.llamaops.io/checkpoint"
 LABEL_TEMPLATE_HASH = "serving.llamaops.io/template-hash"
 LABEL_SERVING = "serving.llamaops.io/serving"
 ANNOTATION_DRAIN_STARTED = "serving.llamaops.io/drain-started"
+# A rollout replica's warm-up: "pending" (out of the Service until it answers), "passed",
+# or "failed: why".
+ANNOTATION_WARMUP = "serving.llamaops.io/warmup"
+# On a LlamaDeployment: changing it rolls every replica (any value, e.g. a timestamp).
+ANNOTATION_RESTARTED_AT = "serving.llamaops.io/restartedAt"
 FINALIZER = "serving.llamaops.io/drain"
 ENGINE_PORT = 8000
 CONTAINER_NAME = "vllm"

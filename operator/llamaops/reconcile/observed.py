@@ -28,6 +28,8 @@ class ReplicaPod:
     crash_looping: bool = False  # a container waits in CrashLoopBackOff
     restarts: int = 0
     drain_started: datetime | None = None  # when its drain began (annotation)
+    warmup: str | None = None  # a rollout replica's warm-up: pending, passed, failed: why
+    ip: str | None = None  # status.podIP
     in_flight: int | None = None  # running + waiting requests, from its /metrics
     reading: Reading | None = None  # its vLLM gauges; None when /metrics was not read
 

@@ -2,6 +2,7 @@
 status to report and the events to emit."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from llamaops.api.status import LlamaDeploymentStatus
@@ -28,6 +29,21 @@ class DeletePod:
 
 
 @dataclass(frozen=True)
+class WarmUp:
+    """Send a rollout replica its warm-up completion; on a 200 with text, put it in the
+    Service (serving label true, warm-up passed), else mark its warm-up failed."""
+
+    pod: str
+    deployment: str
+    ip: str
+    model: str  # the served model name
+    prompt: str
+    max_tokens: int
+    reason: str
+    created: datetime  # the pod's creation: the rollout step's length is measured from it
+
+
+@dataclass(frozen=True)
 class EnsureObject:
     """Create or update a child object (the Service, the PodDisruptionBudget)."""
 
@@ -35,7 +51,7 @@ class EnsureObject:
     reason: str
 
 
-Action = CreatePod | StartDrain | DeletePod | EnsureObject
+Action = CreatePod | StartDrain | DeletePod | EnsureObject | WarmUp
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,13 @@ reconcile of the same world, decides the same).
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from llamaops.api.resource import LlamaDeployment
+from llamaops.api.status import FailedCheckpoint
 from llamaops.errors import SpecError
 from llamaops.model_resolution import ResolvedModel, resolve_model
-from llamaops.reconcile import reasons
+from llamaops.reconcile import reasons, rollout
 from llamaops.reconcile.conditions import Facts, transition_events
 from llamaops.reconcile.observed import Observed, ReplicaPod
 from llamaops.reconcile.plan_types import (
@@ -53,14 +55,15 @@ from llamaops.reconcile.plan_types import (
     EventRecord,
     Plan,
     StartDrain,
+    WarmUp,
 )
 from llamaops.reconcile.rendering import (
     checkpoint_id,
+    deployment_template_hash,
     disruption_budget,
     owned_flag_conflicts,
     replica_pod,
     service,
-    template_hash,
 )
 from llamaops.reconcile.replicas import (
     ReplicaGroups,
@@ -100,10 +103,14 @@ def plan(observed: Observed, suffixes: Iterator[str] | None = None) -> Plan:
     draft = _Draft(observed, groups, model, scheduling)
     draft.ensure_objects()
     if scheduling.blocker is None:
+        names = suffixes if suffixes is not None else suffixes_at(observed.now)
         draft.remove_failed()
         draft.finish_drains()
-        draft.scale_up(suffixes if suffixes is not None else suffixes_at(observed.now))
-        draft.scale_down()
+        if draft.rolling():
+            draft.roll(names)
+        else:
+            draft.scale_up(names)
+            draft.scale_down()
     return draft.plan()
 
 
@@ -145,6 +152,8 @@ class _Draft:
     waiting_for_gpus: int = 0
     pending_with_room: int = 0
     insufficient: str | None = None
+    progressing: Facts | None = None
+    failed_checkpoint: FailedCheckpoint | None = None
 
     @property
     def deployment(self) -> LlamaDeployment:
@@ -238,6 +247,61 @@ class _Draft:
                     f"scaled down to {counted(wanted, 'replica')}",
                 )
 
+    def rolling(self) -> bool:
+        """Some current replica runs another pod template than the spec renders, or the
+        spec's template already failed (its rollout stays halted)."""
+        target = self._target()
+        self.failed_checkpoint = self._failed_before(target)
+        if self.failed_checkpoint is not None:
+            return True
+        return any(pod.template_hash != target for pod in self.groups.current)
+
+    def settled(self) -> bool:
+        """Every current replica runs the spec's template, and it has not failed."""
+        target = self._target()
+        current = self.groups.current
+        return self.failed_checkpoint is None and all(p.template_hash == target for p in current)
+
+    def roll(self, suffixes: Iterator[str]) -> None:
+        """One step of the rollout (rollout.py's math), or its halt."""
+        spec, target = self.deployment.spec, self._target()
+        new = tuple(p for p in self.groups.current if p.template_hash == target)
+        old = tuple(p for p in self.groups.current if p.template_hash != target)
+        if self.failed_checkpoint is not None:
+            self._halted(new, old)
+            return
+        available = self.scheduling.replicas_available
+        world = rollout.World(
+            wanted=spec.replicas,
+            bounds=rollout.bounds(
+                spec.rollout.max_surge, spec.rollout.max_unavailable, spec.replicas
+            ),
+            old=old,
+            new=new,
+            leaving=len(self.groups.draining),
+            room=max(0, available - len(self.groups.unscheduled)),
+            readiness_timeout=spec.rollout.readiness_timeout_seconds,
+            paused=spec.rollout.paused,
+        )
+        step = rollout.step(world, self.observed.now)
+        if step.failed is not None:
+            self._fail(step, target)
+            return
+        for pod in step.drain:
+            self.draining_left += 1
+            load = in_flight(pod)
+            self.add(
+                StartDrain(pod.name, f"Replaced by the rollout; least loaded ({load})"),
+                reasons.DRAIN_STARTED,
+                f"Started draining Pod {pod.name} ({load} in flight): replaced by the rollout",
+            )
+        for _ in range(step.create):
+            self._create(
+                self._fresh_name(suffixes), spec.replicas, warm_up=spec.rollout.warmup.enabled
+            )
+        self._warm_ups(new)
+        self.progressing = self._rollout_facts(step, world)
+
     def plan(self) -> Plan:
         spec = self.deployment.spec
         placement = self.scheduling.placement
@@ -253,8 +317,11 @@ class _Draft:
                 pending_with_room=self.pending_with_room,
             ),
             placement=placement,
-            template=template_hash(spec, placement) if placement is not None else None,
+            template=deployment_template_hash(self.deployment, placement) if placement else None,
             checkpoint=checkpoint_id(spec),
+            rollout=self.progressing,
+            failed_checkpoint=self.failed_checkpoint,
+            settled=placement is not None and self.settled(),
         )
         status = build_status(inputs)
         previous = self.deployment.status.conditions if self.deployment.status else []
@@ -268,10 +335,113 @@ class _Draft:
 
     # --- the parts ----------------------------------------------------------------------
 
-    def _create(self, name: str, wanted: int) -> None:
+    def _target(self) -> str:
+        placement = self.scheduling.placement
+        assert placement is not None  # only called with a placement that can run
+        return deployment_template_hash(self.deployment, placement)
+
+    def _failed_before(self, target: str) -> FailedCheckpoint | None:
+        """The failure recorded for the spec's template, if any (one recorded for another
+        template is over: the spec changed since)."""
+        status = self.deployment.status
+        failed = status.checkpoint.failed if status and status.checkpoint else None
+        return failed if failed is not None and failed.template_hash == target else None
+
+    def _halted(self, new: tuple[ReplicaPod, ...], old: tuple[ReplicaPod, ...]) -> None:
+        failed = self.failed_checkpoint
+        assert failed is not None
+        for pod in new:
+            self.add(
+                DeletePod(pod.name, "its pod template failed to roll out"),
+                reasons.DELETED,
+                f"Deleted Pod {pod.name}: its checkpoint and pod template failed to roll out",
+            )
+        message = (
+            f"Rollout to {_target_name(self.deployment)} halted: {failed.message}; "
+            f"{counted(len(old), 'replica')} stay on the previous template. Change the spec "
+            "(or revert it to the last good checkpoint) to go on"
+        )
+        self.progressing = Facts(reasons.PROGRESSING, False, failed.reason, message)
+
+    def _fail(self, step: rollout.Step, target: str) -> None:
+        assert step.failed is not None
+        reason, message = step.failed
+        checkpoint = self.deployment.spec.model.checkpoint
+        self.failed_checkpoint = FailedCheckpoint(
+            uri=checkpoint.uri if checkpoint else None,
+            revision=checkpoint.revision if checkpoint else None,
+            template_hash=target,
+            reason=reason,
+            message=message,
+            time=self.observed.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        self.events.append(
+            EventRecord(
+                reasons.ROLLOUT_FAILED,
+                f"Rollout to {_target_name(self.deployment)} halted: {message}; deleting "
+                f"{counted(len(step.remove), 'new replica')}, the old ones keep serving",
+                "Warning",
+            )
+        )
+        for pod in step.remove:
+            self.actions.append(DeletePod(pod.name, f"the rollout halted: {message}"))
+        old = len(self.groups.current) - len(step.remove)
+        self.progressing = Facts(
+            reasons.PROGRESSING,
+            False,
+            reason,
+            f"Rollout to {_target_name(self.deployment)} halted: {message}; "
+            f"{counted(old, 'replica')} stay on the previous template",
+        )
+
+    def _warm_ups(self, new: tuple[ReplicaPod, ...]) -> None:
+        warmup = self.deployment.spec.rollout.warmup
+        for pod in new:
+            if pod.ready and pod.warmup == rollout.WARMUP_PENDING and pod.ip:
+                self.actions.append(
+                    WarmUp(
+                        pod.name,
+                        self.deployment.metadata.name,
+                        pod.ip,
+                        self.deployment.spec.model.name,
+                        warmup.prompt,
+                        warmup.max_tokens,
+                        f"Pod {pod.name} is ready: its warm-up completion",
+                        pod.created,
+                    )
+                )
+
+    def _rollout_facts(self, step: rollout.Step, world: rollout.World) -> Facts:
+        name = _target_name(self.deployment)
+        if step.blocked:
+            return Facts(reasons.PROGRESSING, False, reasons.ROLLOUT_BLOCKED, self._blocked())
+        done = f"{step.serving} of {world.wanted} updated"
+        canary = "canary passed" if step.canary_serving else "canary warming up"
+        if world.paused:
+            return Facts(
+                reasons.PROGRESSING,
+                False,
+                reasons.ROLLOUT_PAUSED,
+                f"Rollout to {name} paused (rollout.paused): {done}",
+            )
+        return Facts(
+            reasons.PROGRESSING, True, reasons.ROLLING_OUT, f"Rolling to {name}: {done}, {canary}"
+        )
+
+    def _blocked(self) -> str:
+        placement = self.scheduling.placement
+        assert placement is not None
+        gpus = placement.gpus_per_replica
+        free = self.scheduling.choice.free_gpus or 0
+        return (
+            f"a surge replica needs {gpus} free {placement.gpu_product} GPUs, {free} are free; "
+            "set rollout.maxUnavailable to 1 to replace in place, or free GPUs"
+        )
+
+    def _create(self, name: str, wanted: int, warm_up: bool = False) -> None:
         placement = self.scheduling.placement
         assert placement is not None  # scale_up runs only with a placement that can run
-        manifest = replica_pod(self.deployment, self.model, placement, name)
+        manifest = replica_pod(self.deployment, self.model, placement, name, warm_up)
         self.created += 1
         self.add(
             CreatePod(manifest, f"{len(self.groups.current) + self.created} of {wanted} replicas"),
@@ -282,7 +452,7 @@ class _Draft:
     def _fresh_name(self, suffixes: Iterator[str]) -> str:
         placement = self.scheduling.placement
         assert placement is not None
-        template = template_hash(self.deployment.spec, placement)
+        template = deployment_template_hash(self.deployment, placement)
         created = [a.manifest["metadata"]["name"] for a in self.actions if isinstance(a, CreatePod)]
         taken = {pod.name for pod in self.observed.pods}.union(created)
         return unused_name(suffixes, self.deployment.metadata.name, template, taken)
@@ -313,3 +483,13 @@ class _Draft:
         if ref is not None and self.observed.hf_secret_found is False:
             return (f"Secret {ref.name} (spec.model.hfTokenSecretRef) was not found",)
         return ()
+
+
+def _target_name(deployment: LlamaDeployment) -> str:
+    """The rollout's target as a person names it: "rev b41c", a URI, or "the new template"."""
+    checkpoint = deployment.spec.model.checkpoint
+    if checkpoint is not None and checkpoint.revision:
+        return f"rev {checkpoint.revision}"
+    if checkpoint is not None:
+        return checkpoint.uri
+    return "the new pod template"

@@ -17,6 +17,7 @@ DRAIN_STARTED = "DrainStarted"  # a replica left the Service; its requests finis
 DRAINED = "Drained"  # a drained replica had no request left and was deleted
 DRAIN_TIMED_OUT = "DrainTimedOut"  # a replica was deleted at the drain timeout
 REPLICA_FAILED = "ReplicaFailed"  # a failed or lost replica was deleted, to be replaced
+ROLLOUT_FAILED = "RolloutFailed"  # a new replica failed: the rollout halts, new pods go
 
 # --- Scheduled ------------------------------------------------------------------------
 SCHEDULED_OK = "Scheduled"  # True: every wanted replica has a place
@@ -34,6 +35,11 @@ REPLICAS_STARTING = "ReplicasStarting"  # True: replicas are being created or ar
 SCALING_DOWN = "ScalingDown"  # True: extra replicas are draining
 COMPLETE = "Complete"  # False: the wanted replicas are all ready, nothing left to do
 PROGRESS_DEADLINE_EXCEEDED = "ProgressDeadlineExceeded"  # False: loading past the timeout
+ROLLING_OUT = "RollingOut"  # True: replicas move to the spec's pod template
+ROLLOUT_BLOCKED = "RolloutBlocked"  # False: no GPU for a surge replica, none may go first
+ROLLOUT_PAUSED = "RolloutPaused"  # False: rollout.paused holds it between steps
+WARMUP_FAILED = "WarmupFailed"  # False (rollout halted): a new replica's warm-up failed
+# A halted rollout also reports ReplicaCrashLooping or ProgressDeadlineExceeded.
 # Progressing=False also takes InsufficientGPU, NoFittingGPU, MultiNodeUnsupported and
 # InvalidSpec: nothing moves until the cluster or the spec changes.
 
@@ -53,6 +59,9 @@ WARNING_REASONS = frozenset(
         REPLICAS_NOT_READY,
         REPLICA_CRASH_LOOPING,
         PROGRESS_DEADLINE_EXCEEDED,
+        ROLLOUT_FAILED,
+        ROLLOUT_BLOCKED,
+        WARMUP_FAILED,
     }
 )
 

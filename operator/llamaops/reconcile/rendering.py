@@ -16,6 +16,8 @@ from llamaops.api.resource import API_VERSION, KIND, LlamaDeployment
 from llamaops.api.spec import LlamaDeploymentSpec
 from llamaops.model_resolution import ResolvedModel
 from llamaops.reconcile.names import (
+    ANNOTATION_RESTARTED_AT,
+    ANNOTATION_WARMUP,
     ENGINE_PORT,
     LABEL_CHECKPOINT,
     LABEL_SERVING,
@@ -51,14 +53,27 @@ def checkpoint_id(spec: LlamaDeploymentSpec) -> str:
     return _digest({"uri": checkpoint.uri, "revision": checkpoint.revision})
 
 
-def template_hash(spec: LlamaDeploymentSpec, placement: Placement) -> str:
+def deployment_template_hash(deployment: LlamaDeployment, placement: Placement) -> str:
+    """The template hash of the deployment's replicas: its spec's, and its restart
+    annotation's (`kubectl annotate llama NAME serving.llamaops.io/restartedAt=...` rolls
+    every replica, as `kubectl rollout restart` does for a Deployment)."""
+    annotations = deployment.metadata.annotations or {}
+    return template_hash(deployment.spec, placement, annotations.get(ANNOTATION_RESTARTED_AT))
+
+
+def template_hash(
+    spec: LlamaDeploymentSpec, placement: Placement, restarted_at: str | None = None
+) -> str:
     """Everything that shapes a replica pod, and nothing that does not: replicas,
     autoscaling, maxSurge/maxUnavailable, warm-up and pause change no pod, so they roll
     none. Fields are listed one by one, so that a new spec field rolls replicas only once
-    someone adds it here."""
+    someone adds it here. A restart annotation counts only when set, so that adding this
+    changed no hash."""
     model, engine, rollout = spec.model, spec.engine, spec.rollout
+    restart = {"restartedAt": restarted_at} if restarted_at is not None else {}
     return _digest(
         {
+            **restart,
             "model": {
                 "name": model.name,
                 "checkpoint": model.checkpoint.to_wire() if model.checkpoint else None,
@@ -108,18 +123,26 @@ def placement_summary(placement: Placement) -> str:
 
 
 def replica_pod(
-    deployment: LlamaDeployment, model: ResolvedModel, placement: Placement, pod_name: str
+    deployment: LlamaDeployment,
+    model: ResolvedModel,
+    placement: Placement,
+    pod_name: str,
+    warm_up: bool = False,
 ) -> dict[str, Any]:
-    """One replica: a Pod the LlamaDeployment owns as a ReplicaSet owns its pods."""
+    """One replica: a Pod the LlamaDeployment owns as a ReplicaSet owns its pods. With
+    `warm_up` (a rollout's replica) it stays out of the Service until its warm-up
+    completion is answered."""
     name, spec = deployment.metadata.name, deployment.spec
     labels = {
         **replica_selector(name),
         LABEL_CHECKPOINT: checkpoint_id(spec),
-        LABEL_TEMPLATE_HASH: template_hash(spec, placement),
-        LABEL_SERVING: "true",
+        LABEL_TEMPLATE_HASH: deployment_template_hash(deployment, placement),
+        LABEL_SERVING: "false" if warm_up else "true",
     }
     metadata = _metadata(deployment, pod_name, labels)
     metadata["annotations"] = {ANNOTATION_PLACEMENT: placement_summary(placement)}
+    if warm_up:
+        metadata["annotations"][ANNOTATION_WARMUP] = "pending"
     return {
         "apiVersion": "v1",
         "kind": "Pod",

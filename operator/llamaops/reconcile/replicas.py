@@ -62,8 +62,11 @@ def group_replicas(pods: Iterable[ReplicaPod]) -> ReplicaGroups:
 
 def is_draining(pod: ReplicaPod) -> bool:
     """A drain was started, or the pod is ready yet out of the Service. A pod that is not
-    ready and not serving is still loading (a new replica), not draining."""
-    return pod.drain_started is not None or (pod.ready and not pod.serving)
+    ready and not serving is still loading (a new replica), not draining; nor is a
+    rollout replica that waits for (or failed) its warm-up before it joins the Service."""
+    if pod.drain_started is not None:
+        return True
+    return pod.ready and not pod.serving and pod.warmup in (None, "passed")
 
 
 def drain_order(pod: ReplicaPod) -> tuple[int, bool, bool, float, str]:

@@ -21,7 +21,7 @@ from llamaops.inventory import Inventory
 from llamaops.model_resolution import ResolvedModel
 from llamaops.reconcile import reasons
 from llamaops.reconcile.observed import Observed
-from llamaops.reconcile.rendering import template_hash
+from llamaops.reconcile.rendering import deployment_template_hash
 
 CHANGE_HINT = "Use GPUs with more memory, spec.model.dtype fp8 or a shorter spec.model.maxModelLen"
 
@@ -97,7 +97,7 @@ def _sticky(observed: Observed, model: ResolvedModel, fresh: GpuChoice, to_place
     placement = kept.placement
     if placement is None or not placement.fits or placement.nodes_per_replica > 1:
         return fresh
-    template = template_hash(spec, placement)
+    template = deployment_template_hash(observed.deployment, placement)
     running = any(pod.template_hash == template and not pod.terminating for pod in observed.pods)
     if running and (kept.replicas_available or 0) >= to_place:
         return kept

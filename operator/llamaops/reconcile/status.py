@@ -4,7 +4,9 @@ conditions Available, Progressing, Degraded and Scheduled.
 - Available: at least the required replicas are ready. Required = spec.replicas minus
   rollout.maxUnavailable (a percentage rounds down, as a Deployment's does), and at least
   1 while spec.replicas > 0.
-- Progressing: True while replicas are created, load (ReplicasStarting) or drain
+- Progressing: during a rollout, what the rollout says (RollingOut; or False with
+  RolloutBlocked, RolloutPaused, or the reason it halted). Otherwise True while replicas
+  are created, load (ReplicasStarting) or drain
   (ScalingDown). False when there is nothing left to do (Complete), when replicas still
   load past rollout.readinessTimeoutSeconds (ProgressDeadlineExceeded), or when nothing
   can move until the cluster or the spec changes (InsufficientGPU, NoFittingGPU,
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 from llamaops.api.placement import Placement
 from llamaops.api.spec import LlamaDeploymentSpec
-from llamaops.api.status import CheckpointStatus, LlamaDeploymentStatus
+from llamaops.api.status import CheckpointStatus, FailedCheckpoint, LlamaDeploymentStatus
 from llamaops.errors import SpecError
 from llamaops.reconcile import reasons
 from llamaops.reconcile.conditions import Facts, settle
@@ -57,6 +59,9 @@ class StatusInputs:
     template: str | None = None  # the pod template hash of the spec and placement
     checkpoint: str | None = None  # the checkpoint the spec asks for
     spec_error: SpecError | None = None
+    rollout: Facts | None = None  # Progressing while a rollout runs, halts or is blocked
+    failed_checkpoint: FailedCheckpoint | None = None  # status.checkpoint.failed to write
+    settled: bool = False  # every current replica runs the spec's template
 
 
 def build_status(inputs: StatusInputs) -> LlamaDeploymentStatus:
@@ -80,7 +85,7 @@ def build_status(inputs: StatusInputs) -> LlamaDeploymentStatus:
         updated_replicas=sum(1 for pod in inputs.groups.existing if _updated(inputs, pod)),
         desired_replicas=deployment.spec.replicas,
         selector=selector_string(name),
-        checkpoint=_checkpoint(inputs, previous),
+        checkpoint=_checkpoint(inputs),
         autoscaler=previous.autoscaler,
         endpoint=f"http://{name}.{namespace}.svc:{ENGINE_PORT}",
     )
@@ -111,6 +116,8 @@ def progressing_facts(inputs: StatusInputs) -> Facts:
     wanted, ready = spec.replicas, len(groups.ready)
     if scheduled.reason in BLOCKING_REASONS:
         return Facts(reasons.PROGRESSING, False, scheduled.reason, scheduled.message)
+    if inputs.rollout is not None:
+        return inputs.rollout
     if progress.scaling_down:
         message = f"Removing {counted(progress.scaling_down, 'replica')} to reach {wanted}"
         if progress.held_for_drains:
@@ -167,14 +174,27 @@ def _starting(inputs: StatusInputs) -> str:
     return ", ".join(parts)
 
 
-def _checkpoint(inputs: StatusInputs, previous: LlamaDeploymentStatus) -> CheckpointStatus:
+def _checkpoint(inputs: StatusInputs) -> CheckpointStatus:
     """`current`: the checkpoint every ready replica serves (none while none is ready, or
-    while they differ); `target`: the spec's, until it is current."""
+    while they differ); `target`: the spec's, until it is current; `rolledOut` and
+    `previous`: the spec's checkpoint when every replica last ran the spec, and the one
+    before (history, kept in status, that no pod label can tell)."""
     served = {pod.checkpoint for pod in inputs.groups.ready}
     current = served.pop() if len(served) == 1 else None
     target = inputs.checkpoint if inputs.checkpoint != current else None
-    failed = previous.checkpoint.failed if previous.checkpoint else None
-    return CheckpointStatus(current=current, target=target, failed=failed)
+    before = inputs.observed.deployment.status
+    known = before.checkpoint if before and before.checkpoint else CheckpointStatus()
+    rolled_out, previous = known.rolled_out, known.previous
+    spec = inputs.observed.deployment.spec.model.checkpoint
+    if inputs.settled and spec != rolled_out:  # a rollout just completed: remember the last
+        rolled_out, previous = spec, rolled_out
+    return CheckpointStatus(
+        current=current,
+        target=target,
+        failed=inputs.failed_checkpoint,
+        rolled_out=rolled_out,
+        previous=previous,
+    )
 
 
 def _updated(inputs: StatusInputs, pod: ReplicaPod) -> bool:

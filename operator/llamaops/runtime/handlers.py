@@ -43,6 +43,7 @@ async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     )
     settings.persistence.finalizer = names.FINALIZER
     settings.watching.server_timeout = 300
+    settings.posting.reporting_component = names.MANAGER  # Events say "llamaops", not "kopf"
     kube = operator_client(os.environ.get("KUBECONFIG"))
     kube.on_error = metrics.api_error
     state["reconciler"] = Reconciler(kube)
@@ -80,22 +81,39 @@ async def resync(*, namespace: str | None, name: str, meta: Any, **_: Any) -> No
     VERSION,
     PLURAL,
     when=lambda spec, **_: autoscaler.enabled(spec),
+    cancellation_backoff=3.0,  # time to finish a tick and say goodbye (forget) first
     cancellation_timeout=5.0,
 )
 async def autoscale(
-    *, namespace: str | None, name: str, spec: Any, stopped: kopf.DaemonStopped, **_: Any
+    *,
+    namespace: str | None,
+    name: str,
+    spec: Any,
+    body: Any,
+    stopped: kopf.DaemonStopped,
+    **_: Any,
 ) -> None:
     """The autoscaler's own loop, one per LlamaDeployment with autoscaling on; kopf stops
-    it when autoscaling is turned off or the object is deleted."""
+    it when autoscaling is turned off or the object is deleted. A tick that fails is
+    logged, and said once in a Warning Event (again only when the error changes)."""
     namespace = namespace or "default"
+    failing: str | None = None
     while not stopped:
         try:
             await autoscaler.tick(reconciler().kube, reconciler().http(), namespace, name)
-        except Exception:
+            failing = None
+        except Exception as error:
             log.exception("Autoscaling of LlamaDeployment %s/%s failed", namespace, name)
+            if str(error) != failing:
+                failing = str(error)
+                message = f"Autoscaling failed; retrying every tick: {failing}"[:1000]
+                kopf.event(body, type="Warning", reason="AutoscalingFailed", message=message)
         await stopped.wait(autoscaler.interval_of(spec))
-    if stopped.reason is not None and kopf.DaemonStoppingReason.FILTERS_MISMATCH in stopped.reason:
+    reason = stopped.reason or kopf.DaemonStoppingReason(0)
+    if kopf.DaemonStoppingReason.FILTERS_MISMATCH in reason:
         await autoscaler.forget(reconciler().kube, namespace, name)  # autoscaling turned off
+    elif kopf.DaemonStoppingReason.RESOURCE_DELETED in reason:
+        metrics.forget_autoscaler(namespace, name)
 
 
 @kopf.on.event("v1", "pods", labels={names.LABEL_MANAGED_BY: names.MANAGER})
@@ -114,7 +132,8 @@ async def deleting(*, namespace: str | None, name: str, spec: Any, body: Any, **
     selector = names.selector_string(name)
     pods = await asyncio.to_thread(kube.list_pods, namespace, selector)
     why = f"Deleting {name}"
-    await apply(kube, namespace, tuple(StartDrain(p["metadata"]["name"], why) for p in pods))
+    drains = tuple(StartDrain(p["metadata"]["name"], why) for p in pods)
+    await apply(kube, namespace, drains, reconciler().http())
     kopf.info(body, reason="Draining", message=f"Draining {len(pods)} replicas before deletion")
     deadline = asyncio.get_running_loop().time() + drain
     async with aiohttp.ClientSession() as session:
@@ -122,7 +141,8 @@ async def deleting(*, namespace: str | None, name: str, spec: Any, body: Any, **
             await asyncio.sleep(DELETE_POLL_SECONDS)
     async with reconciler().lock(namespace, name):  # no reconcile may create pods meanwhile
         pods = await asyncio.to_thread(kube.list_pods, namespace, selector)
-        await apply(kube, namespace, tuple(DeletePod(p["metadata"]["name"], why) for p in pods))
+        deletes = tuple(DeletePod(p["metadata"]["name"], why) for p in pods)
+        await apply(kube, namespace, deletes, reconciler().http())
     kopf.info(body, reason="Deleted", message=f"Deleted the replicas of {name}")
 
 

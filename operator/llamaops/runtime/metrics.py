@@ -47,6 +47,29 @@ AUTOSCALER_CAPPED = Gauge(
 )
 
 
+ROLLOUT_IN_PROGRESS = Gauge(
+    "llamaops_rollout_in_progress",
+    "1 while replicas move to the spec's pod template (not while halted, blocked or paused)",
+    ["namespace", "deployment"],
+)
+ROLLOUT_UPDATED = Gauge(
+    "llamaops_rollout_updated_replicas",
+    "Replicas on the spec's pod template and checkpoint",
+    ["namespace", "deployment"],
+)
+ROLLOUT_FAILED = Counter(
+    "llamaops_rollout_failed_checkpoints_total",
+    "Rollouts halted because a new replica failed (crash loop, not ready in time, warm-up)",
+    ["namespace", "deployment"],
+)
+ROLLOUT_STEP = Histogram(
+    "llamaops_rollout_step_seconds",
+    "From a rollout replica's creation until it passed its warm-up and joined the Service",
+    ["namespace", "deployment"],
+    buckets=(10, 30, 60, 120, 300, 600, 1200, 1800, 3600),
+)
+
+
 def forget_autoscaler(namespace: str, deployment: str) -> None:
     """Drop a deployment's autoscaler series: it is deleted, or autoscaling was turned off."""
     for gauge in (AUTOSCALER_DESIRED, AUTOSCALER_QUEUE, AUTOSCALER_CAPPED):

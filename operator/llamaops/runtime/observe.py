@@ -79,6 +79,8 @@ def replica_pod(pod: Obj, ready_nodes: set[str], reading: Reading | None) -> Rep
         crash_looping="CrashLoopBackOff" in waiting,
         restarts=sum(int(c.get("restartCount", 0)) for c in status.get("containerStatuses") or []),
         drain_started=_time(annotations.get(names.ANNOTATION_DRAIN_STARTED)),
+        warmup=annotations.get(names.ANNOTATION_WARMUP),
+        ip=status.get("podIP"),
         in_flight=None if reading is None else round(reading.running + reading.waiting),
         reading=reading,
     )

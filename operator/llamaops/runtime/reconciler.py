@@ -87,7 +87,7 @@ class Reconciler:
         decided = plan(observed, random_suffixes())
         for action in decided.actions:
             log.info("%s/%s: %s", namespace, name, action.reason)
-        await apply(self.kube, namespace, decided.actions)
+        await apply(self.kube, namespace, decided.actions, self.http())
         await report(self.kube, body, observed, decided)
         if decided.requeue_after is not None:
             self.soon(namespace, name, decided.requeue_after)

@@ -6,6 +6,7 @@ from typing import Any
 import kopf
 
 from llamaops.kube.client import Kube
+from llamaops.reconcile import reasons
 from llamaops.reconcile.observed import Observed
 from llamaops.reconcile.plan_types import Plan
 from llamaops.runtime import metrics
@@ -24,16 +25,27 @@ async def report(kube: Kube, body: Obj, observed: Observed, plan: Plan) -> None:
     # Autoscaling turned off while no operator watched: its reading and window go.
     stale = AUTOSCALER in (body.get("status") or {}) and not autoscaling_enabled(body["spec"])
     if new != old or stale:
-        removed = {key: None for key in old if key not in new}  # merge patch: null removes
+        patch = merge_patch(old, new)
         if stale:
-            removed[AUTOSCALER] = None
-        await asyncio.to_thread(
-            kube.patch_status, meta["namespace"], meta["name"], {**removed, **new}
-        )
+            patch[AUTOSCALER] = None
+        await asyncio.to_thread(kube.patch_status, meta["namespace"], meta["name"], patch)
     for event in plan.events:
         involved: Any = body  # kopf reads the object reference from any mapping
         kopf.event(involved, type=event.type, reason=event.reason, message=event.message)
     _gauges(meta["namespace"], meta["name"], observed, plan)
+
+
+def merge_patch(old: Obj, new: Obj) -> Obj:
+    """The JSON merge patch (RFC 7386) from `old` to `new`: a key gone is null, at any
+    depth (status.checkpoint.failed cleared must not survive inside checkpoint)."""
+    patch: Obj = {key: None for key in old if key not in new}
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, dict) and isinstance(before, dict):
+            patch[key] = merge_patch(before, value)
+        else:
+            patch[key] = value
+    return patch
 
 
 def _gauges(namespace: str, name: str, observed: Observed, plan: Plan) -> None:
@@ -47,6 +59,14 @@ def _gauges(namespace: str, name: str, observed: Observed, plan: Plan) -> None:
     }
     for state, count in states.items():
         metrics.REPLICAS.labels(namespace=namespace, deployment=name, state=state).set(count)
+    labels = {"namespace": namespace, "deployment": name}
+    progressing = [c for c in plan.status.conditions if c.type == "Progressing"]
+    rolling = bool(progressing) and progressing[0].reason == reasons.ROLLING_OUT
+    metrics.ROLLOUT_IN_PROGRESS.labels(**labels).set(1 if rolling else 0)
+    metrics.ROLLOUT_UPDATED.labels(**labels).set(plan.status.updated_replicas or 0)
+    for event in plan.events:
+        if event.reason == reasons.ROLLOUT_FAILED:
+            metrics.ROLLOUT_FAILED.labels(**labels).inc()
     placement = plan.status.placement
     if placement is not None:
         metrics.TENSOR_PARALLEL.labels(namespace=namespace, deployment=name).set(

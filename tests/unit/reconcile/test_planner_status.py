@@ -143,15 +143,13 @@ def test_progressing(the_world: World, status: str, reason: str) -> None:
     expect_condition(plan(the_world.obj()), "Progressing", status, reason)
 
 
-def test_complete_says_how_many_replicas_are_on_an_older_template() -> None:
+def test_replicas_on_an_older_template_are_a_rollout_in_progress() -> None:
     the_world = cluster().deployment(replicas=2).with_ready_pods(1)
     the_world.with_ready_pods(1, template_hash="0ld0000000")
 
-    progressing = expect_condition(plan(the_world.obj()), "Progressing", "False", reasons.COMPLETE)
+    progressing = expect_condition(plan(the_world.obj()), "Progressing", "True", "RollingOut")
 
-    assert progressing.message == (
-        "2 of 2 replicas ready; 1 on the current pod template and checkpoint"
-    )
+    assert progressing.message == "Rolling to the new pod template: 1 of 2 updated, canary passed"
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ class PodSketch:
     unschedulable_message: str | None = None
     template_hash: str | None = None  # None: the current one
     gpus: int | None = None  # None: the placement's
+    warmup: str | None = None  # a rollout replica's warm-up annotation
 
 
 class World:
@@ -86,6 +87,11 @@ class World:
 
     def model(self, name: str, *, dtype: str = "bfloat16", max_model_len: int = 8192) -> Self:
         self._deployment.model(name).dtype(dtype).max_model_len(max_model_len)
+        return self
+
+    def annotated(self, key: str, value: str) -> Self:
+        """An annotation on the LlamaDeployment."""
+        self._deployment.set("metadata.annotations", {key: value})
         return self
 
     def generation(self, generation: int) -> Self:
@@ -230,6 +236,8 @@ class World:
             restarts=7 if sketch.crash_looping else 0,
             drain_started=started,
             in_flight=sketch.in_flight,
+            warmup=sketch.warmup,
+            ip=f"127.0.0.{len(name) % 200 + 1}" if node is not None else None,
         )
 
 

@@ -87,6 +87,7 @@ class SimulatedEngine:
             clock=clock,
             core=self.core,
             metrics=self.metrics,
+            erroring=self.profile.checkpoint == "erroring",
         )
         self._serving = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()

@@ -11,7 +11,9 @@ from typing import Literal
 
 from llamaops.catalog.gpus import GpuProduct, product_or_default
 
-CheckpointBehaviour = Literal["ok", "bad", "slow"]
+# ok; bad: fails while loading; slow: decodes slow_factor times slower; erroring: loads and
+# is Ready, yet every completion fails (500), as weights that produce NaNs do.
+CheckpointBehaviour = Literal["ok", "bad", "slow", "erroring"]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from llamaops.sim.engine.tokens import filler
 SERVED_BY = "X-Served-By"
 SHUTDOWN_MESSAGE = "cannot schedule new futures after shutdown"
 ENGINE_DEAD_MESSAGE = "EngineCore encountered an issue. See stack trace (above) for the root cause."
+ERRORING_MESSAGE = "The model produced NaN logits (an erroring checkpoint)"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HANDLER_GRACE_WALL_SECONDS = 0.05  # SIGKILL: how long a running handler gets before it is cut
 
@@ -51,10 +52,12 @@ class EngineServer:
         clock: Clock,
         core: EngineCore,
         metrics: EngineMetrics,
+        erroring: bool = False,
     ) -> None:
         self.pod_name, self.served_names, self.model = pod_name, served_names, model
         self.max_model_len = max_model_len
         self.clock, self.core, self.metrics = clock, core, metrics
+        self.erroring = erroring  # an "erroring" checkpoint: every completion fails
         self.phase = Phase.SERVING
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -182,7 +185,7 @@ class EngineServer:
 
     def _refusal(self) -> str | None:
         if self.phase is Phase.SERVING:
-            return None
+            return ERRORING_MESSAGE if self.erroring else None
         if self.phase is Phase.DRAINING:
             return SHUTDOWN_MESSAGE
         return ENGINE_DEAD_MESSAGE

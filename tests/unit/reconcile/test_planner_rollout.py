@@ -1,0 +1,165 @@
+"""The planner during a rollout: pods on an older template are replaced through a warmed-up
+canary, a failing template halts and is remembered, and a rollout with no room says so."""
+
+from llamaops.api.status import CheckpointStatus, FailedCheckpoint, LlamaDeploymentStatus
+from llamaops.reconcile import reasons
+from llamaops.reconcile.plan_types import WarmUp
+from llamaops.reconcile.planner import plan
+from llamaops.reconcile.rendering import template_hash
+from tests.unit.reconcile.world import (
+    World,
+    created_pods,
+    event_reasons,
+    expect_condition,
+    steps,
+    world,
+)
+
+OLD = "0ld0000000"
+
+
+def on_old_template(replicas: int = 2, nodes: int = 2) -> World:
+    return (
+        world()
+        .with_nodes(nodes, gpus=8)
+        .deployment(replicas=replicas)
+        .with_ready_pods(replicas, template_hash=OLD, in_flight=list(range(replicas, 0, -1)))
+    )
+
+
+def test_a_rollout_starts_with_one_canary_kept_out_of_the_service_until_it_warms_up() -> None:
+    the_world = on_old_template()
+
+    decided = plan(the_world.obj())
+
+    assert steps(decided, the_world) == [("create", "new")]
+    (canary,) = created_pods(decided)
+    assert canary["metadata"]["labels"]["serving.llamaops.io/serving"] == "false"
+    assert canary["metadata"]["annotations"]["serving.llamaops.io/warmup"] == "pending"
+    progressing = expect_condition(decided, "Progressing", "True", reasons.ROLLING_OUT)
+    assert (
+        progressing.message == "Rolling to the new pod template: 0 of 2 updated, canary warming up"
+    )
+
+
+def test_a_ready_canary_gets_its_warm_up_completion_and_no_old_replica_drains_yet() -> None:
+    the_world = on_old_template().with_ready_pods(1, serving=False, warmup="pending")
+
+    decided = plan(the_world.obj())
+
+    warmups = [a for a in decided.actions if isinstance(a, WarmUp)]
+    assert [w.model for w in warmups] == ["llama3.1-70b-instruct"]
+    assert warmups[0].pod == the_world.obj().pods[2].name and warmups[0].ip
+    assert steps(decided, the_world) == []
+
+
+def test_once_the_canary_serves_the_least_loaded_old_replica_drains() -> None:
+    the_world = on_old_template().with_ready_pods(1, warmup="passed")
+
+    decided = plan(the_world.obj())
+
+    assert steps(decided, the_world) == [("drain", 1)]  # in flight 2 and 1: the second
+    progressing = expect_condition(decided, "Progressing", "True", reasons.ROLLING_OUT)
+    assert progressing.message.endswith("1 of 2 updated, canary passed")
+
+
+def test_a_canary_that_fails_its_warm_up_halts_the_rollout_and_is_recorded() -> None:
+    the_world = on_old_template().with_ready_pods(1, serving=False, warmup="failed: HTTP 500")
+
+    decided = plan(the_world.obj())
+
+    assert steps(decided, the_world) == [("delete", 2)]
+    failed = decided.status.checkpoint.failed if decided.status.checkpoint else None
+    assert failed is not None and failed.reason == reasons.WARMUP_FAILED
+    assert "failed its warm-up completion: HTTP 500" in failed.message
+    assert reasons.ROLLOUT_FAILED in event_reasons(decided)
+    expect_condition(decided, "Progressing", "False", reasons.WARMUP_FAILED)
+
+
+def test_a_failed_template_is_not_tried_again_until_the_spec_changes() -> None:
+    the_world = on_old_template()
+    halted = the_world.with_status(_failed(the_world))
+
+    again = plan(halted.obj())
+
+    assert steps(again, halted) == [], "no new canary for the failed template"
+    progressing = expect_condition(again, "Progressing", "False", reasons.WARMUP_FAILED)
+    assert "halted" in progressing.message and "2 replicas stay" in progressing.message
+    changed = halted.deployment(**{"engine.extraArgs": ["--max-num-seqs", "64"]})
+    assert steps(plan(changed.obj()), changed) == [("create", "new")], "a spec change resumes"
+
+
+def test_no_room_for_a_surge_replica_and_none_may_go_is_rollout_blocked() -> None:
+    the_world = on_old_template(replicas=4, nodes=2)  # 4 TP-4 replicas fill 2 × 8 GPUs
+
+    decided = plan(the_world.obj())
+
+    assert steps(decided, the_world) == []
+    progressing = expect_condition(decided, "Progressing", "False", reasons.ROLLOUT_BLOCKED)
+    assert "a surge replica needs 4 free" in progressing.message
+    assert (
+        "set rollout.maxUnavailable to 1 to replace in place, or free GPUs" in progressing.message
+    )
+
+
+def test_no_room_with_max_unavailable_1_replaces_in_place() -> None:
+    the_world = on_old_template(replicas=4, nodes=2).deployment(**{"rollout.maxUnavailable": 1})
+
+    decided = plan(the_world.obj())
+
+    assert steps(decided, the_world) == [("drain", 3)]  # the least loaded (1 in flight)
+
+
+def _failed(the_world: World) -> LlamaDeploymentStatus:
+    """The status a reconcile left after the spec's template failed its warm-up."""
+    status = plan(the_world.obj()).status
+    assert status.placement is not None
+    failed = FailedCheckpoint(
+        template_hash=template_hash(the_world.obj().deployment.spec, status.placement),
+        reason=reasons.WARMUP_FAILED,
+        message="Pod x failed its warm-up completion: HTTP 500",
+        time="2025-05-01T11:59:00Z",
+    )
+    return status.model_copy(update={"checkpoint": CheckpointStatus(failed=failed)})
+
+
+def test_the_restart_annotation_rolls_every_replica() -> None:
+    the_world = world().with_nodes(2, gpus=8).deployment(replicas=2).with_ready_pods(2)
+    assert steps(plan(the_world.obj()), the_world) == []
+
+    the_world.annotated("serving.llamaops.io/restartedAt", "2026-12-04T20:00:00Z")
+    decided = plan(the_world.obj())
+
+    assert steps(decided, the_world) == [("create", "new")]
+    expect_condition(decided, "Progressing", "True", reasons.ROLLING_OUT)
+
+
+def test_a_completed_rollout_remembers_the_checkpoint_before_it() -> None:
+    a = {"uri": "hf://meta-llama/Llama-3.1-70B-Instruct", "revision": "a1"}
+    b = {**a, "revision": "b2"}
+    on_a = world().with_nodes(2, gpus=8).deployment(replicas=2, **{"model.checkpoint": a})
+    settled_on_a = plan(on_a.with_ready_pods(2).obj()).status
+
+    rolling = (
+        world()
+        .with_nodes(2, gpus=8)
+        .deployment(replicas=2, **{"model.checkpoint": b})
+        .with_status(settled_on_a)
+        .with_ready_pods(2, template_hash=OLD)
+    )
+    midway = plan(rolling.obj()).status
+    done = plan(
+        world()
+        .with_nodes(2, gpus=8)
+        .deployment(replicas=2, **{"model.checkpoint": b})
+        .with_status(midway)
+        .with_ready_pods(2)
+        .obj()
+    ).status
+
+    assert settled_on_a.checkpoint and settled_on_a.checkpoint.rolled_out
+    assert settled_on_a.checkpoint.rolled_out.revision == "a1"
+    assert midway.checkpoint and midway.checkpoint.rolled_out
+    assert midway.checkpoint.rolled_out.revision == "a1", "not yet: the rollout runs"
+    assert done.checkpoint and done.checkpoint.rolled_out and done.checkpoint.previous
+    assert (done.checkpoint.rolled_out.revision, done.checkpoint.previous.revision) == ("b2", "a1")
