@@ -27,10 +27,15 @@ CHECKPOINT = "serving.llamaops.io/checkpoint"
 TEMPLATE = "serving.llamaops.io/template-hash"
 
 
-def deploy_on(world: OperatorWorld, revision: str, replicas: int) -> None:
-    """`kubectl apply` of the 70B manifest on an hf:// checkpoint at `revision`."""
+def deploy_on(
+    world: OperatorWorld, revision: str, replicas: int, canary: dict[str, Any] | None = None
+) -> None:
+    """`kubectl apply` of the 70B manifest on an hf:// checkpoint at `revision`, with
+    `canary` as spec.rollout.canary."""
     manifest = yaml.safe_load(LLAMA_70B.read_text())
     manifest["spec"]["replicas"] = replicas
+    if canary is not None:
+        manifest["spec"]["rollout"]["canary"] = canary
     manifest["spec"]["model"]["checkpoint"] = {
         "uri": "hf://meta-llama/Llama-3.1-70B-Instruct",
         "revision": revision,
@@ -217,3 +222,51 @@ def test_the_restart_annotation_replaces_every_replica_with_none_failed(tmp_path
             wait_all_ready(world, 2)
             records = load.records()
         assert failures(records) == [], failures(records)
+
+
+ANALYSIS = {"analysisSeconds": 5, "minRequests": 8}
+
+
+def test_a_slower_revision_fails_its_canary_analysis_with_the_old_replicas_serving(
+    tmp_path: Path,
+) -> None:
+    with a_world(tmp_path, cluster_file=ROLLOUT_CLUSTER) as world:
+        deploy_on(world, "a1", replicas=2, canary=ANALYSIS)
+        wait_all_ready(world, 2)
+        old = {p["metadata"]["name"] for p in world.replica_pods(NAME)}
+        with Traffic(world, rate=6, seconds=25, tokens=16) as load:
+            roll_to(world, "slower")
+            world.wait_until(
+                lambda: (status(world).get("checkpoint") or {}).get("failed"), 40, "a failure"
+            )
+            records = load.records()
+        failed = status(world)["checkpoint"]["failed"]
+        assert failed["reason"] == "CanaryRegressed", failed
+        assert "canary TTFT p90" in failed["message"], failed
+        world.wait_until(
+            lambda: {p["metadata"]["name"] for p in world.replica_pods(NAME)} == old,
+            20,
+            "only the old replicas left",
+        )
+        assert failures(records) == [], failures(records)
+
+
+def test_a_revision_as_good_as_the_old_one_passes_its_canary_analysis_and_rolls_out(
+    tmp_path: Path,
+) -> None:
+    with a_world(tmp_path, cluster_file=ROLLOUT_CLUSTER) as world:
+        deploy_on(world, "a1", replicas=2, canary=ANALYSIS)
+        wait_all_ready(world, 2)
+        (before,) = templates(world)
+        with Traffic(world, rate=6, seconds=30, tokens=16) as load:
+            roll_to(world, "b2")
+            world.wait_until(
+                lambda: before not in templates(world) and len(templates(world)) == 1,
+                40,
+                "every replica on the new template",
+            )
+            wait_all_ready(world, 2)
+            records = load.records()
+        assert failures(records) == [], failures(records)
+        (passed,) = events_with_reason(world, "CanaryPassed")
+        assert "canary passed" in passed["message"], passed

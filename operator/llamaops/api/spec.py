@@ -193,6 +193,49 @@ class WarmupSpec(ApiModel):
     max_tokens: int = Field(default=8, ge=1, le=1024, description="Tokens to generate.")
 
 
+class CanarySpec(ApiModel):
+    """How the first replica on a new checkpoint is judged against the old ones before any
+    old replica goes: by the engines' own counts of errors and time to first token."""
+
+    analysis_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=3600,
+        description=(
+            "How long the canary serves its share of real traffic before it is judged; 0 "
+            "(the default) judges it by its warm-up alone."
+        ),
+    )
+    min_requests: int = Field(
+        default=20,
+        ge=1,
+        le=100000,
+        description=(
+            "Requests the canary must have served to be judged; it waits for them up to 3 "
+            "analysis windows, then is judged on what it saw."
+        ),
+    )
+    max_error_rate_increase: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description=(
+            "Share of failed requests (finished by an error or an abort) the canary may have "
+            "above the old replicas'; default 0.01, one percentage point."
+        ),
+    )
+    max_ttft_p90_ratio: float = Field(
+        default=2.0,
+        ge=1,
+        le=100,
+        description=(
+            "Most the canary's time-to-first-token p90 may be, as a multiple of the old "
+            "replicas'. Default 2: vLLM's histogram buckets are coarse, and a canary one "
+            "bucket slower can read as twice as slow."
+        ),
+    )
+
+
 class RolloutSpec(ApiModel):
     """How replicas move to a new checkpoint or pod template."""
 
@@ -234,6 +277,9 @@ class RolloutSpec(ApiModel):
         default_factory=WarmupSpec, description="Warm-up completion for new replicas."
     )
     paused: bool = Field(default=False, description="Hold the rollout where it is.")
+    canary: CanarySpec = Field(
+        default_factory=CanarySpec, description="The analysis of the rollout's first replica."
+    )
 
 
 class EnvVar(ApiModel):

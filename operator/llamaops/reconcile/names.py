@@ -10,6 +10,10 @@ ANNOTATION_DRAIN_STARTED = "serving.llamaops.io/drain-started"
 # A rollout replica's warm-up: "pending" (out of the Service until it answers), "passed",
 # or "failed: why".
 ANNOTATION_WARMUP = "serving.llamaops.io/warmup"
+# A rollout replica: when it joined the Service; the canary's analysis and its baseline.
+ANNOTATION_SERVING_SINCE = "serving.llamaops.io/serving-since"
+ANNOTATION_CANARY = "serving.llamaops.io/canary"
+ANNOTATION_CANARY_BASELINE = "serving.llamaops.io/canary-baseline"
 # On a LlamaDeployment: changing it rolls every replica (any value, e.g. a timestamp).
 ANNOTATION_RESTARTED_AT = "serving.llamaops.io/restartedAt"
 FINALIZER = "serving.llamaops.io/drain"

@@ -7,6 +7,7 @@ from typing import Any
 from llamaops.api.resource import LlamaDeployment
 from llamaops.autoscaling.decision import Reading
 from llamaops.inventory import Inventory
+from llamaops.reconcile.engine_stats import EngineStats
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class ReplicaPod:
     drain_started: datetime | None = None  # when its drain began (annotation)
     warmup: str | None = None  # a rollout replica's warm-up: pending, passed, failed: why
     ip: str | None = None  # status.podIP
+    serving_since: datetime | None = None  # a rollout replica: when its warm-up passed
+    canary: str | None = None  # the canary's analysis: "passed", or "failed: why"
+    canary_baseline: str | None = None  # the old replicas' counts when its analysis began
+    stats: EngineStats | None = None  # its request counts, from its /metrics
     in_flight: int | None = None  # running + waiting requests, from its /metrics
     reading: Reading | None = None  # its vLLM gauges; None when /metrics was not read
 

@@ -44,6 +44,15 @@ class WarmUp:
 
 
 @dataclass(frozen=True)
+class AnnotatePod:
+    """Record something on a replica pod (the canary's baseline or verdict)."""
+
+    pod: str
+    annotations: dict[str, str]
+    reason: str
+
+
+@dataclass(frozen=True)
 class EnsureObject:
     """Create or update a child object (the Service, the PodDisruptionBudget)."""
 
@@ -51,7 +60,7 @@ class EnsureObject:
     reason: str
 
 
-Action = CreatePod | StartDrain | DeletePod | EnsureObject | WarmUp
+Action = CreatePod | StartDrain | DeletePod | EnsureObject | WarmUp | AnnotatePod
 
 
 @dataclass(frozen=True)

@@ -41,14 +41,17 @@ from dataclasses import dataclass, field
 from datetime import UTC
 
 from llamaops.api.resource import LlamaDeployment
+from llamaops.api.spec import CanarySpec
 from llamaops.api.status import FailedCheckpoint
 from llamaops.errors import SpecError
 from llamaops.model_resolution import ResolvedModel, resolve_model
-from llamaops.reconcile import reasons, rollout
+from llamaops.reconcile import canary, names, reasons, rollout
 from llamaops.reconcile.conditions import Facts, transition_events
+from llamaops.reconcile.engine_stats import EngineStats
 from llamaops.reconcile.observed import Observed, ReplicaPod
 from llamaops.reconcile.plan_types import (
     Action,
+    AnnotatePod,
     CreatePod,
     DeletePod,
     EnsureObject,
@@ -103,13 +106,13 @@ def plan(observed: Observed, suffixes: Iterator[str] | None = None) -> Plan:
     draft = _Draft(observed, groups, model, scheduling)
     draft.ensure_objects()
     if scheduling.blocker is None:
-        names = suffixes if suffixes is not None else suffixes_at(observed.now)
+        namer = suffixes if suffixes is not None else suffixes_at(observed.now)
         draft.remove_failed()
         draft.finish_drains()
         if draft.rolling():
-            draft.roll(names)
+            draft.roll(namer)
         else:
-            draft.scale_up(names)
+            draft.scale_up(namer)
             draft.scale_down()
     return draft.plan()
 
@@ -154,6 +157,7 @@ class _Draft:
     insufficient: str | None = None
     progressing: Facts | None = None
     failed_checkpoint: FailedCheckpoint | None = None
+    analysis_note: str | None = None  # the canary's analysis, while it runs
 
     @property
     def deployment(self) -> LlamaDeployment:
@@ -270,6 +274,10 @@ class _Draft:
         if self.failed_checkpoint is not None:
             self._halted(new, old)
             return
+        analysing, regressed = self._analyse(new, old)
+        if regressed is not None:
+            self._fail(rollout.Step(failed=regressed, remove=new, new=len(new)), target)
+            return
         available = self.scheduling.replicas_available
         world = rollout.World(
             wanted=spec.replicas,
@@ -282,6 +290,7 @@ class _Draft:
             room=max(0, available - len(self.groups.unscheduled)),
             readiness_timeout=spec.rollout.readiness_timeout_seconds,
             paused=spec.rollout.paused,
+            analysing=analysing,
         )
         step = rollout.step(world, self.observed.now)
         if step.failed is not None:
@@ -394,6 +403,51 @@ class _Draft:
             f"{counted(old, 'replica')} stay on the previous template",
         )
 
+    def _analyse(
+        self, new: tuple[ReplicaPod, ...], old: tuple[ReplicaPod, ...]
+    ) -> tuple[bool, tuple[str, str] | None]:
+        """The canary's analysis (canary.py): (still analysing, (reason, message) when it
+        regressed). Its baseline and its verdict are kept on the canary pod."""
+        limits = self.deployment.spec.rollout.canary
+        serving = [p for p in new if p.ready and p.serving]
+        if limits.analysis_seconds == 0 or not serving:
+            return False, None
+        if any(p.canary == rollout.CANARY_PASSED for p in new):
+            return False, None
+        pod = min(serving, key=lambda p: (p.serving_since or p.created, p.name))
+        stats = [p.stats for p in old]
+        if pod.stats is None or any(s is None for s in stats):
+            self.analysis_note = "canary analysis: waiting for every replica's metrics"
+            return True, None
+        now = sum((s for s in stats if s is not None), EngineStats())
+        baseline = _baseline(pod)
+        if baseline is None:
+            self.analysis_note = "canary analysis: begins"
+            self.actions.append(
+                AnnotatePod(
+                    pod.name,
+                    {names.ANNOTATION_CANARY_BASELINE: now.to_text()},
+                    f"Pod {pod.name}: the canary's analysis begins",
+                )
+            )
+            return True, None
+        since = pod.serving_since or pod.created
+        elapsed = (self.observed.now - since).total_seconds()
+        verdict = canary.judge(pod.stats, now - baseline, elapsed, _tolerances(limits))
+        if verdict.state == canary.FAILED:
+            return True, (reasons.CANARY_REGRESSED, f"Pod {pod.name} regressed: {verdict.message}")
+        if verdict.state == canary.WAITING:
+            self.analysis_note = verdict.message
+            return True, None
+        self.add(
+            AnnotatePod(
+                pod.name, {names.ANNOTATION_CANARY: rollout.CANARY_PASSED}, verdict.message
+            ),
+            reasons.CANARY_PASSED,
+            f"Pod {pod.name}: {verdict.message}",
+        )
+        return False, None
+
     def _warm_ups(self, new: tuple[ReplicaPod, ...]) -> None:
         warmup = self.deployment.spec.rollout.warmup
         for pod in new:
@@ -416,7 +470,8 @@ class _Draft:
         if step.blocked:
             return Facts(reasons.PROGRESSING, False, reasons.ROLLOUT_BLOCKED, self._blocked())
         done = f"{step.serving} of {world.wanted} updated"
-        canary = "canary passed" if step.canary_serving else "canary warming up"
+        gate = "canary passed" if step.canary_serving else "canary warming up"
+        gate = self.analysis_note or gate
         if world.paused:
             return Facts(
                 reasons.PROGRESSING,
@@ -425,7 +480,7 @@ class _Draft:
                 f"Rollout to {name} paused (rollout.paused): {done}",
             )
         return Facts(
-            reasons.PROGRESSING, True, reasons.ROLLING_OUT, f"Rolling to {name}: {done}, {canary}"
+            reasons.PROGRESSING, True, reasons.ROLLING_OUT, f"Rolling to {name}: {done}, {gate}"
         )
 
     def _blocked(self) -> str:
@@ -470,7 +525,7 @@ class _Draft:
         return Facts(reasons.SCHEDULED, True, reasons.SCHEDULED_OK, message)
 
     def _requeue_after(self) -> float | None:
-        if self.draining_left:
+        if self.draining_left or self.analysis_note:
             return DRAIN_POLL_SECONDS
         if self.created or self.groups.loading:
             return LOAD_POLL_SECONDS
@@ -493,3 +548,23 @@ def _target_name(deployment: LlamaDeployment) -> str:
     if checkpoint is not None:
         return checkpoint.uri
     return "the new pod template"
+
+
+def _baseline(pod: ReplicaPod) -> EngineStats | None:
+    """The old replicas' counts when the canary's analysis began (None: not yet kept, or
+    unreadable, and then kept afresh)."""
+    if pod.canary_baseline is None:
+        return None
+    try:
+        return EngineStats.from_text(pod.canary_baseline)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _tolerances(spec: CanarySpec) -> canary.Tolerances:
+    return canary.Tolerances(
+        analysis_seconds=spec.analysis_seconds,
+        min_requests=spec.min_requests,
+        max_error_rate_increase=spec.max_error_rate_increase,
+        max_ttft_p90_ratio=spec.max_ttft_p90_ratio,
+    )

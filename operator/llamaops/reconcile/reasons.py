@@ -38,6 +38,8 @@ PROGRESS_DEADLINE_EXCEEDED = "ProgressDeadlineExceeded"  # False: loading past t
 ROLLING_OUT = "RollingOut"  # True: replicas move to the spec's pod template
 ROLLOUT_BLOCKED = "RolloutBlocked"  # False: no GPU for a surge replica, none may go first
 ROLLOUT_PAUSED = "RolloutPaused"  # False: rollout.paused holds it between steps
+CANARY_REGRESSED = "CanaryRegressed"  # False (rollout halted): the canary served worse
+CANARY_PASSED = "CanaryPassed"  # event: the canary's analysis passed
 WARMUP_FAILED = "WarmupFailed"  # False (rollout halted): a new replica's warm-up failed
 # A halted rollout also reports ReplicaCrashLooping or ProgressDeadlineExceeded.
 # Progressing=False also takes InsufficientGPU, NoFittingGPU, MultiNodeUnsupported and
@@ -62,6 +64,7 @@ WARNING_REASONS = frozenset(
         ROLLOUT_FAILED,
         ROLLOUT_BLOCKED,
         WARMUP_FAILED,
+        CANARY_REGRESSED,
     }
 )
 

@@ -14,7 +14,9 @@ time (their template-hash labels, readiness, warm-up and drains), never from a c
            failing its warm-up fails the target: every new pod is deleted, the old ones
            keep serving, and the caller records the template in status.checkpoint.failed
            so it is not tried again until the spec changes.
-2. Canary. Until one new replica serves, at most one new replica exists: the canary.
+2. Canary. Until one new replica serves (and, with rollout.canary.analysisSeconds > 0,
+           passed its analysis: canary.py), at most one new replica exists: the canary.
+           A canary whose analysis failed fails the target as in 1 (CanaryRegressed).
 3. Create  c = min(N - |new|, S + N - |old| - |new| - |leaving|), 1 - |new| while there is
            no canary yet; then bounded by the free GPUs (the caller's room).
 4. Drain   old replicas, least loaded first:
@@ -39,6 +41,8 @@ from llamaops.reconcile.replicas import drain_candidates, stalled
 WARMUP_PENDING = "pending"
 WARMUP_PASSED = "passed"
 WARMUP_FAILED = "failed"
+CANARY_PASSED = "passed"
+CANARY_FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class World:
     room: int  # further replicas the free GPUs hold now
     readiness_timeout: int
     paused: bool = False
+    analysing: bool = False  # the canary serves, and its analysis has not passed yet
 
 
 def failure(pod: ReplicaPod, world: World, now: datetime) -> tuple[str, str] | None:
@@ -106,6 +111,9 @@ def failure(pod: ReplicaPod, world: World, now: datetime) -> tuple[str, str] | N
     if pod.warmup is not None and pod.warmup.startswith(WARMUP_FAILED):
         detail = pod.warmup[len(WARMUP_FAILED) :].lstrip(": ")
         return reasons.WARMUP_FAILED, f"Pod {pod.name} failed its warm-up completion: {detail}"
+    if pod.canary is not None and pod.canary.startswith(CANARY_FAILED):
+        detail = pod.canary[len(CANARY_FAILED) :].lstrip(": ")
+        return reasons.CANARY_REGRESSED, f"Pod {pod.name} regressed: {detail}"
     return None
 
 
@@ -115,7 +123,7 @@ def step(world: World, now: datetime) -> Step:
         if why is not None:
             return Step(failed=why, remove=world.new, new=len(world.new))
     serving = [pod for pod in world.new if pod.ready and pod.serving]
-    canary = bool(serving)
+    canary = bool(serving) and not world.analysing
     if world.paused:
         return Step(canary_serving=canary, new=len(world.new), serving=len(serving))
     n, old, new = world.wanted, len(world.old), len(world.new)

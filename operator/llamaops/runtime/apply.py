@@ -9,6 +9,7 @@ from llamaops.kube.client import Kube
 from llamaops.reconcile import names
 from llamaops.reconcile.plan_types import (
     Action,
+    AnnotatePod,
     CreatePod,
     DeletePod,
     EnsureObject,
@@ -17,6 +18,8 @@ from llamaops.reconcile.plan_types import (
 )
 from llamaops.runtime import metrics
 from llamaops.runtime.warmup import warm_up
+
+TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
 async def apply(
@@ -38,13 +41,13 @@ async def _warm_up(
     failure = await warm_up(session, action)
     if failure is None:
         labels, outcome = {names.LABEL_SERVING: "true"}, "passed"
+        since = {names.ANNOTATION_SERVING_SINCE: datetime.now(UTC).strftime(TIME)}
         took = (datetime.now(UTC) - action.created).total_seconds()
         metrics.ROLLOUT_STEP.labels(namespace=namespace, deployment=action.deployment).observe(took)
     else:
-        labels, outcome = {}, f"failed: {failure}"
-    await asyncio.to_thread(
-        kube.patch_pod_metadata, namespace, action.pod, labels, {names.ANNOTATION_WARMUP: outcome}
-    )
+        labels, outcome, since = {}, f"failed: {failure}", {}
+    annotations = {names.ANNOTATION_WARMUP: outcome, **since}
+    await asyncio.to_thread(kube.patch_pod_metadata, namespace, action.pod, labels, annotations)
 
 
 def _one(kube: Kube, namespace: str, action: Action) -> None:
@@ -53,7 +56,7 @@ def _one(kube: Kube, namespace: str, action: Action) -> None:
     elif isinstance(action, DeletePod):
         kube.delete_pod(namespace, action.pod)
     elif isinstance(action, StartDrain):
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = datetime.now(UTC).strftime(TIME)
         kube.patch_pod_metadata(
             namespace,
             action.pod,
@@ -62,3 +65,5 @@ def _one(kube: Kube, namespace: str, action: Action) -> None:
         )
     elif isinstance(action, EnsureObject):
         kube.ensure(namespace, action.manifest)
+    elif isinstance(action, AnnotatePod):
+        kube.patch_pod_metadata(namespace, action.pod, {}, action.annotations)

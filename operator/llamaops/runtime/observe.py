@@ -12,6 +12,7 @@ from llamaops.autoscaling.exposition import ExpositionError, reading_of
 from llamaops.inventory import replica_tolerations, take_inventory
 from llamaops.kube.client import Kube
 from llamaops.reconcile import names
+from llamaops.reconcile.engine_stats import EngineStats, stats_of
 from llamaops.reconcile.observed import Observed, ReplicaPod
 
 Obj = dict[str, Any]
@@ -35,9 +36,9 @@ async def observe(kube: Kube, body: Obj, session: aiohttp.ClientSession) -> Obse
         nodes, all_pods, replica_tolerations(scheduling.tolerations), scheduling.node_selector
     )
     ready_nodes = {n["metadata"]["name"] for n in nodes if _node_ready(n)}
-    readings = await asyncio.gather(*(scrape(session, pod) for pod in pods))
+    scraped = await asyncio.gather(*(scrape(session, pod) for pod in pods))
     replicas = tuple(
-        replica_pod(pod, ready_nodes, reading) for pod, reading in zip(pods, readings, strict=True)
+        replica_pod(pod, ready_nodes, *read) for pod, read in zip(pods, scraped, strict=True)
     )
     return Observed(
         deployment=deployment,
@@ -49,7 +50,9 @@ async def observe(kube: Kube, body: Obj, session: aiohttp.ClientSession) -> Obse
     )
 
 
-def replica_pod(pod: Obj, ready_nodes: set[str], reading: Reading | None) -> ReplicaPod:
+def replica_pod(
+    pod: Obj, ready_nodes: set[str], reading: Reading | None, stats: EngineStats | None = None
+) -> ReplicaPod:
     meta, spec = pod["metadata"], pod.get("spec") or {}
     status = pod.get("status") or {}
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
@@ -80,28 +83,39 @@ def replica_pod(pod: Obj, ready_nodes: set[str], reading: Reading | None) -> Rep
         restarts=sum(int(c.get("restartCount", 0)) for c in status.get("containerStatuses") or []),
         drain_started=_time(annotations.get(names.ANNOTATION_DRAIN_STARTED)),
         warmup=annotations.get(names.ANNOTATION_WARMUP),
+        serving_since=_time(annotations.get(names.ANNOTATION_SERVING_SINCE)),
+        canary=annotations.get(names.ANNOTATION_CANARY),
+        canary_baseline=annotations.get(names.ANNOTATION_CANARY_BASELINE),
+        stats=stats,
         ip=status.get("podIP"),
         in_flight=None if reading is None else round(reading.running + reading.waiting),
         reading=reading,
     )
 
 
-async def scrape(session: aiohttp.ClientSession, pod: Obj) -> Reading | None:
-    """The pod's vLLM gauges from its /metrics; None when it does not answer in time or
-    answers something else (unknown, never zero)."""
+async def scrape(
+    session: aiohttp.ClientSession, pod: Obj
+) -> tuple[Reading | None, EngineStats | None]:
+    """The pod's vLLM gauges and request counts from its /metrics; None when it does not
+    answer in time or answers something else (unknown, never zero)."""
     ip = (pod.get("status") or {}).get("podIP")
     if not ip or pod["metadata"].get("deletionTimestamp"):
-        return None
+        return None, None
     try:
         async with session.get(
             f"http://{ip}:{names.ENGINE_PORT}/metrics",
             timeout=aiohttp.ClientTimeout(total=METRICS_TIMEOUT),
         ) as answer:
             if answer.status != 200:
-                return None
-            return reading_of(await answer.text())
-    except (aiohttp.ClientError, OSError, TimeoutError, ExpositionError):
-        return None
+                return None, None
+            text = await answer.text()
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        return None, None
+    try:
+        reading: Reading | None = reading_of(text)
+    except ExpositionError:
+        reading = None
+    return reading, stats_of(text)
 
 
 def _node_ready(node: Obj) -> bool:

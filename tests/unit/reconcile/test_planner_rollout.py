@@ -3,9 +3,11 @@ canary, a failing template halts and is remembered, and a rollout with no room s
 
 from llamaops.api.status import CheckpointStatus, FailedCheckpoint, LlamaDeploymentStatus
 from llamaops.reconcile import reasons
-from llamaops.reconcile.plan_types import WarmUp
+from llamaops.reconcile.engine_stats import EngineStats
+from llamaops.reconcile.plan_types import AnnotatePod, WarmUp
 from llamaops.reconcile.planner import plan
 from llamaops.reconcile.rendering import template_hash
+from tests.unit.reconcile.stats_builders import served
 from tests.unit.reconcile.world import (
     World,
     created_pods,
@@ -163,3 +165,64 @@ def test_a_completed_rollout_remembers_the_checkpoint_before_it() -> None:
     assert midway.checkpoint.rolled_out.revision == "a1", "not yet: the rollout runs"
     assert done.checkpoint and done.checkpoint.rolled_out and done.checkpoint.previous
     assert (done.checkpoint.rolled_out.revision, done.checkpoint.previous.revision) == ("b2", "a1")
+
+
+# --- canary analysis (rollout.canary.analysisSeconds > 0) --------------------------------
+
+
+def analysed(canary: dict[str, object]) -> World:
+    """2 old replicas that served 100 requests each at 0.2 s TTFT; a serving canary."""
+    the_world = (
+        world()
+        .with_nodes(2, gpus=8)
+        .deployment(replicas=2, **{"rollout.canary.analysisSeconds": 60})
+        .with_ready_pods(2, template_hash=OLD, in_flight=[2, 1], stats=served(100))
+    )
+    return the_world.with_ready_pods(1, warmup="passed", **canary)
+
+
+def test_the_analysis_begins_by_keeping_the_old_replicas_counts_on_the_canary() -> None:
+    the_world = analysed({"serving_for": 1, "stats": served(1)})
+
+    decided = plan(the_world.obj())
+
+    (note,) = [a for a in decided.actions if isinstance(a, AnnotatePod)]
+    kept = EngineStats.from_text(note.annotations["serving.llamaops.io/canary-baseline"])
+    assert kept.finished == 200
+    assert steps(decided, the_world) == [], "no old replica goes during the analysis"
+
+
+def test_during_the_window_nothing_moves_and_progressing_says_how_far_it_is() -> None:
+    baseline = (served(100) + served(100)).to_text()
+    the_world = analysed({"serving_for": 30, "stats": served(25), "baseline": baseline})
+
+    decided = plan(the_world.obj())
+
+    assert steps(decided, the_world) == []
+    progressing = expect_condition(decided, "Progressing", "True", reasons.ROLLING_OUT)
+    assert "canary analysis: 30 of 60 s, 25 of 20 requests" in progressing.message
+    assert decided.requeue_after is not None and decided.requeue_after <= 5
+
+
+def test_a_canary_as_good_as_the_old_replicas_passes_and_the_rollout_goes_on() -> None:
+    baseline = (served(50) + served(50)).to_text()  # the old ones served 100 more since
+    the_world = analysed({"serving_for": 70, "stats": served(40), "baseline": baseline})
+
+    decided = plan(the_world.obj())
+
+    assert reasons.CANARY_PASSED in event_reasons(decided)
+    assert steps(decided, the_world) == [("drain", 1)]
+
+
+def test_a_slower_canary_regresses_and_halts_the_rollout() -> None:
+    baseline = (served(50) + served(50)).to_text()
+    slow = served(40, ttft=2.0)
+    the_world = analysed({"serving_for": 70, "stats": slow, "baseline": baseline})
+
+    decided = plan(the_world.obj())
+
+    assert steps(decided, the_world) == [("delete", 2)]
+    failed = decided.status.checkpoint.failed if decided.status.checkpoint else None
+    assert failed is not None and failed.reason == reasons.CANARY_REGRESSED
+    assert "canary TTFT p90" in failed.message and "against" in failed.message
+    expect_condition(decided, "Progressing", "False", reasons.CANARY_REGRESSED)

@@ -18,6 +18,7 @@ from llamaops.api.status import Condition, LlamaDeploymentStatus
 from llamaops.gpu_choice import choose_gpu
 from llamaops.inventory import replica_tolerations, take_inventory
 from llamaops.model_resolution import resolve_model
+from llamaops.reconcile.engine_stats import EngineStats
 from llamaops.reconcile.observed import Observed, ReplicaPod
 from llamaops.reconcile.plan_types import CreatePod, DeletePod, EnsureObject, Plan, StartDrain
 from llamaops.reconcile.rendering import checkpoint_id, replica_name, template_hash
@@ -46,6 +47,10 @@ class PodSketch:
     template_hash: str | None = None  # None: the current one
     gpus: int | None = None  # None: the placement's
     warmup: str | None = None  # a rollout replica's warm-up annotation
+    serving_for: float | None = None  # a rollout replica: seconds since it joined the Service
+    canary: str | None = None  # its analysis verdict annotation
+    baseline: str | None = None  # its analysis baseline annotation
+    stats: EngineStats | None = None  # its request counts
 
 
 class World:
@@ -237,6 +242,14 @@ class World:
             drain_started=started,
             in_flight=sketch.in_flight,
             warmup=sketch.warmup,
+            serving_since=(
+                self._now - timedelta(seconds=sketch.serving_for)
+                if sketch.serving_for is not None
+                else None
+            ),
+            canary=sketch.canary,
+            canary_baseline=sketch.baseline,
+            stats=sketch.stats,
             ip=f"127.0.0.{len(name) % 200 + 1}" if node is not None else None,
         )
 

@@ -58,7 +58,7 @@ class Engine(_Part):
 
 
 class Checkpoint(_Part):
-    behaviour: Literal["ok", "bad", "slow", "erroring"] = "ok"
+    behaviour: Literal["ok", "bad", "slow", "slower", "erroring"] = "ok"
     slow_factor: float = Field(default=5.0, ge=1)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from llamaops.sim.clock import Clock
 from llamaops.sim.engine.args import EngineArgs
-from llamaops.sim.engine.batching import Batcher, BatchLimits
+from llamaops.sim.engine.batching import Batcher, BatchLimits, StepTime
 from llamaops.sim.engine.core import EngineCore
 from llamaops.sim.engine.metrics import EngineMetrics
 from llamaops.sim.engine.profile import EngineProfile
@@ -69,7 +69,7 @@ class SimulatedEngine:
         limits = BatchLimits(
             args.max_num_seqs, self.shape.kv_capacity_tokens, self.profile.kv_block_tokens
         )
-        self.batcher = Batcher(limits, self.shape.speed.step_seconds)
+        self.batcher = Batcher(limits, _step_time(self.shape, self.profile))
         self.metrics = EngineMetrics(
             args.model_name,
             running=lambda: len(self.batcher.running),
@@ -203,3 +203,16 @@ class SimulatedEngine:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _step_time(shape: EngineShape, profile: EngineProfile) -> StepTime:
+    """The roofline's step time; a "slower" checkpoint takes slow_factor times as long."""
+    speed = shape.speed.step_seconds
+    if profile.checkpoint != "slower":
+        return speed
+    factor = profile.slow_factor
+
+    def slower(batch: int, prefill: int, context: int) -> float:
+        return factor * speed(batch, prefill, context)
+
+    return slower

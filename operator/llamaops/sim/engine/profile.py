@@ -11,9 +11,10 @@ from typing import Literal
 
 from llamaops.catalog.gpus import GpuProduct, product_or_default
 
-# ok; bad: fails while loading; slow: decodes slow_factor times slower; erroring: loads and
-# is Ready, yet every completion fails (500), as weights that produce NaNs do.
-CheckpointBehaviour = Literal["ok", "bad", "slow", "erroring"]
+# ok; bad: fails while loading; slow: loads slow_factor times slower; slower: serves
+# (every step) slow_factor times slower; erroring: loads and is Ready, yet every
+# completion fails (500), as weights that produce NaNs do.
+CheckpointBehaviour = Literal["ok", "bad", "slow", "slower", "erroring"]
 
 
 @dataclass(frozen=True)

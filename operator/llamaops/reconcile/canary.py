@@ -1,0 +1,91 @@
+"""Canary analysis: does the first replica on the new checkpoint serve worse than the old
+ones? Pure; the numbers are the engines' own (engine_stats.py).
+
+The window opens when the canary joins the Service (its warm-up passed) and the old
+replicas' counts at that moment are kept on the canary pod (annotation
+serving.llamaops.io/canary-baseline), so that both sides are measured over the same
+stretch of time:
+
+    canary  c = its counts now (it served nothing before, but its warm-up completion)
+    old     o = the old replicas' counts now, summed, minus the baseline
+
+    error rate  e = errored / finished   (finished_reason error or abort: no answer)
+    TTFT p90    from the histogram buckets (histogram_quantile)
+
+    waiting  while less than analysisSeconds has passed, or c has fewer than minRequests
+             finished requests (at most 3 × analysisSeconds: then it is judged on what
+             it saw, and says so)
+    failed   e_c > e_o + maxErrorRateIncrease, or p90_c > maxTtftP90Ratio × p90_o (only
+             when the old replicas served requests in the window): CanaryRegressed,
+             with both numbers
+    passed   otherwise
+
+A percentile from buckets is only as fine as the buckets (vLLM's TTFT buckets go 0.1,
+0.25, 0.5, 0.75, 1, 2.5 s...): two TTFTs within one bucket compare equal, and a
+canary one bucket slower can look twice as slow, so the ratio's default is loose (2).
+"""
+
+from dataclasses import dataclass
+
+from llamaops.reconcile.engine_stats import EngineStats
+
+WAITING, PASSED, FAILED = "waiting", "passed", "failed"
+PATIENCE = 3  # windows to wait for minRequests before judging on what was seen
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    analysis_seconds: float
+    min_requests: int
+    max_error_rate_increase: float
+    max_ttft_p90_ratio: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: str
+    message: str
+
+
+def judge(canary: EngineStats, old: EngineStats, elapsed: float, limits: Tolerances) -> Verdict:
+    """`old` is the old replicas' counts over the window (now minus the baseline)."""
+    served = canary.finished
+    window = limits.analysis_seconds
+    if elapsed < window or (served < limits.min_requests and elapsed < PATIENCE * window):
+        return Verdict(
+            WAITING,
+            f"canary analysis: {round(elapsed)} of {round(window)} s, "
+            f"{round(served)} of {limits.min_requests} requests",
+        )
+    figures = _figures(canary, old)
+    few = f" (only {round(served)} requests)" if served < limits.min_requests else ""
+    e_c, e_o = canary.error_rate or 0.0, old.error_rate or 0.0
+    if e_c > e_o + limits.max_error_rate_increase:
+        allowed = limits.max_error_rate_increase * 100
+        return Verdict(
+            FAILED,
+            f"canary error rate {e_c:.1%} against {e_o:.1%} on the old replicas "
+            f"(at most {allowed:g} points more){few}; {figures}",
+        )
+    p_c, p_o = canary.ttft_quantile(0.9), old.ttft_quantile(0.9)
+    if p_c is not None and p_o is not None and p_c > limits.max_ttft_p90_ratio * p_o:
+        return Verdict(
+            FAILED,
+            f"canary TTFT p90 {_ms(p_c)} against {_ms(p_o)} on the old replicas "
+            f"(at most {limits.max_ttft_p90_ratio:g} ×){few}; {figures}",
+        )
+    return Verdict(PASSED, f"canary passed{few}: {figures}")
+
+
+def _figures(canary: EngineStats, old: EngineStats) -> str:
+    def side(stats: EngineStats) -> str:
+        p90 = stats.ttft_quantile(0.9)
+        shown = _ms(p90) if p90 is not None else "no"
+        errors = stats.error_rate or 0.0
+        return f"{round(stats.finished)} requests, {errors:.1%} errors, TTFT p90 {shown}"
+
+    return f"canary {side(canary)}; old {side(old)}"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"

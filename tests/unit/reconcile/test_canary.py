@@ -1,0 +1,83 @@
+"""Canary analysis as a table, and the engine counts it reads from a vLLM exposition."""
+
+import pytest
+
+from llamaops.reconcile.canary import FAILED, PASSED, WAITING, Tolerances, judge
+from llamaops.reconcile.engine_stats import EngineStats, stats_of
+from llamaops.sim.engine.metrics import EngineMetrics
+from tests.unit.reconcile.stats_builders import served
+
+LIMITS = Tolerances(
+    analysis_seconds=60, min_requests=20, max_error_rate_increase=0.01, max_ttft_p90_ratio=1.5
+)
+
+
+@pytest.mark.parametrize(
+    ("canary", "old", "elapsed", "state", "words"),
+    [
+        pytest.param(served(30), served(90), 30, WAITING, "30 of 60 s", id="window open"),
+        pytest.param(served(5), served(90), 90, WAITING, "5 of 20 requests", id="too few yet"),
+        pytest.param(served(30), served(90), 60, PASSED, "canary passed", id="as good"),
+        pytest.param(
+            served(30, errors=3),
+            served(90, errors=1),
+            60,
+            FAILED,
+            "canary error rate 10.0% against 1.1%",
+            id="more errors",
+        ),
+        pytest.param(
+            served(30, ttft=2.0),
+            served(90, ttft=0.2),
+            60,
+            FAILED,
+            "canary TTFT p90",
+            id="slower first tokens",
+        ),
+        pytest.param(
+            served(30, ttft=0.24),
+            served(90, ttft=0.2),
+            60,
+            PASSED,
+            "passed",
+            id="slower within a bucket is no difference",
+        ),
+        pytest.param(
+            served(5), served(90), 180, PASSED, "only 5 requests", id="judged after 3 windows"
+        ),
+        pytest.param(served(30, ttft=2.0), served(0), 60, PASSED, "", id="no old traffic"),
+    ],
+)
+def test_the_verdict(
+    canary: EngineStats, old: EngineStats, elapsed: float, state: str, words: str
+) -> None:
+    verdict = judge(canary, old, elapsed, LIMITS)
+
+    assert verdict.state == state, verdict
+    assert words in verdict.message
+
+
+def test_counts_come_from_the_engines_exposition_and_windows_are_differences() -> None:
+    metrics = EngineMetrics("m", running=lambda: 0, waiting=lambda: 0, kv_usage=lambda: 0.0)
+    for _ in range(9):
+        metrics.first_token(0.03)
+        metrics.finished("stop", 1.0)
+    metrics.finished("error", 1.0)
+    before = stats_of(metrics.exposition().decode())
+    for _ in range(10):
+        metrics.first_token(3.0)
+        metrics.finished("length", 4.0)
+    after = stats_of(metrics.exposition().decode())
+
+    assert before is not None and after is not None
+    assert (before.finished, before.errored, before.error_rate) == (10, 1, 0.1)
+    window = after - before
+    assert (window.finished, window.errored) == (10, 0)
+    p90 = window.ttft_quantile(0.9)
+    assert p90 is not None and 2.5 < p90 <= 5.0
+    assert EngineStats.from_text(window.to_text()) == window
+
+
+def test_text_that_is_no_exposition_reads_as_nothing() -> None:
+    assert stats_of("vllm:broken {") is None
+    assert stats_of("# TYPE other counter\nother_total 1\n") is None
