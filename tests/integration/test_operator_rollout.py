@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from tests.integration.cluster_helpers import is_ready
 from tests.integration.operator_harness import LLAMAOPS, OperatorWorld
 from tests.integration.operator_helpers import (
     LLAMA_70B,
@@ -17,6 +18,7 @@ from tests.integration.operator_helpers import (
     Traffic,
     Watch,
     a_world,
+    crash_engine,
     events_with_reason,
     failures,
     wait_all_ready,
@@ -270,3 +272,41 @@ def test_a_revision_as_good_as_the_old_one_passes_its_canary_analysis_and_rolls_
         assert failures(records) == [], failures(records)
         (passed,) = events_with_reason(world, "CanaryPassed")
         assert "canary passed" in passed["message"], passed
+
+
+def test_a_failure_after_the_canary_passed_rolls_back_with_none_failed(tmp_path: Path) -> None:
+    with a_world(tmp_path, speed=10, cluster_file=ROLLOUT_CLUSTER) as world:
+        deploy_on(world, "a1", replicas=3)
+        wait_all_ready(world, 3)
+        (good,) = templates(world)
+        with Traffic(world, rate=6, seconds=40, tokens=16) as load:
+            roll_to(world, "b2")
+            second = world.wait_until(
+                lambda: a_second_new_replica_loading(world, good), 40, "a second new replica"
+            )
+            crash_engine(world, second)  # it crash-loops: the rollout fails after its canary
+            world.wait_until(
+                lambda: (status(world).get("checkpoint") or {}).get("failed"), 30, "a failure"
+            )
+            world.wait_until(
+                lambda: templates(world) == {good}, 60, "all back on the good template"
+            )
+            wait_all_ready(world, 3)
+            records = load.records()
+        assert failures(records) == [], failures(records)
+        assert "rolled back to rev a1" in progressing(world)["message"], progressing(world)
+        assert status(world)["checkpoint"]["failed"]["reason"] == "ReplicaCrashLooping"
+
+
+def a_second_new_replica_loading(world: OperatorWorld, old_template: str) -> dict[str, Any] | None:
+    """A replica on the new template, not ready, while another new one already serves."""
+    new = [p for p in world.replica_pods(NAME) if p["metadata"]["labels"][TEMPLATE] != old_template]
+    serving = [
+        p for p in new if p["metadata"]["labels"].get("serving.llamaops.io/serving") == "true"
+    ]
+    loading = [
+        p
+        for p in new
+        if not is_ready(p) and world.cluster.cluster.runtime.engine_of(p["metadata"]["uid"])
+    ]
+    return loading[0] if serving and loading else None

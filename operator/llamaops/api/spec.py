@@ -280,6 +280,14 @@ class RolloutSpec(ApiModel):
     canary: CanarySpec = Field(
         default_factory=CanarySpec, description="The analysis of the rollout's first replica."
     )
+    auto_rollback: bool = Field(
+        default=True,
+        description=(
+            "When a new replica fails after the canary passed, return the replicas already "
+            "replaced to the last good checkpoint (status.checkpoint.rolledOut), with the "
+            "same drain discipline; the spec is left as it is."
+        ),
+    )
 
 
 class EnvVar(ApiModel):

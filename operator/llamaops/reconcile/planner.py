@@ -267,17 +267,35 @@ class _Draft:
         return self.failed_checkpoint is None and all(p.template_hash == target for p in current)
 
     def roll(self, suffixes: Iterator[str]) -> None:
-        """One step of the rollout (rollout.py's math), or its halt."""
-        spec, target = self.deployment.spec, self._target()
+        """One step of the rollout (rollout.py's math), or its halt, or its roll back."""
+        target = self._target()
         new = tuple(p for p in self.groups.current if p.template_hash == target)
         old = tuple(p for p in self.groups.current if p.template_hash != target)
         if self.failed_checkpoint is not None:
-            self._halted(new, old)
+            self._halted(new, old, suffixes)
             return
         analysing, regressed = self._analyse(new, old)
         if regressed is not None:
             self._fail(rollout.Step(failed=regressed, remove=new, new=len(new)), target)
             return
+        step = self._step_toward(self.deployment, target, suffixes, analysing)
+        if step.failed is not None:
+            self._fail(step, target)
+
+    def _step_toward(
+        self,
+        deployment: LlamaDeployment,
+        target: str,
+        suffixes: Iterator[str],
+        analysing: bool = False,
+        deleted: frozenset[str] = frozenset(),
+    ) -> rollout.Step:
+        """Create and drain toward the pods `deployment` renders (template `target`);
+        pods `deleted` by this plan already are left out."""
+        spec = deployment.spec
+        current = [p for p in self.groups.current if p.name not in deleted]
+        new = tuple(p for p in current if p.template_hash == target)
+        old = tuple(p for p in current if p.template_hash != target)
         available = self.scheduling.replicas_available
         world = rollout.World(
             wanted=spec.replicas,
@@ -294,8 +312,7 @@ class _Draft:
         )
         step = rollout.step(world, self.observed.now)
         if step.failed is not None:
-            self._fail(step, target)
-            return
+            return step
         for pod in step.drain:
             self.draining_left += 1
             load = in_flight(pod)
@@ -305,11 +322,21 @@ class _Draft:
                 f"Started draining Pod {pod.name} ({load} in flight): replaced by the rollout",
             )
         for _ in range(step.create):
-            self._create(
-                self._fresh_name(suffixes), spec.replicas, warm_up=spec.rollout.warmup.enabled
-            )
+            name = self._fresh_name(suffixes, target)
+            self._create(name, spec.replicas, warm_up=spec.rollout.warmup.enabled, of=deployment)
         self._warm_ups(new)
-        self.progressing = self._rollout_facts(step, world)
+        self.progressing = self._rollout_facts(step, world, deployment)
+        return step
+
+    def _rollback(self) -> LlamaDeployment | None:
+        """The spec on its last good checkpoint, when a failed rollout should return to it
+        (rollout.autoRollback, and a checkpoint rolled out before that differs)."""
+        spec, status = self.deployment.spec, self.deployment.status
+        good = status.checkpoint.rolled_out if status and status.checkpoint else None
+        if not spec.rollout.auto_rollback or good is None or good == spec.model.checkpoint:
+            return None
+        model = spec.model.model_copy(update={"checkpoint": good})
+        return self.deployment.model_copy(update={"spec": spec.model_copy(update={"model": model})})
 
     def plan(self) -> Plan:
         spec = self.deployment.spec
@@ -345,9 +372,12 @@ class _Draft:
     # --- the parts ----------------------------------------------------------------------
 
     def _target(self) -> str:
+        return self._target_of(self.deployment)
+
+    def _target_of(self, deployment: LlamaDeployment) -> str:
         placement = self.scheduling.placement
         assert placement is not None  # only called with a placement that can run
-        return deployment_template_hash(self.deployment, placement)
+        return deployment_template_hash(deployment, placement)
 
     def _failed_before(self, target: str) -> FailedCheckpoint | None:
         """The failure recorded for the spec's template, if any (one recorded for another
@@ -356,19 +386,43 @@ class _Draft:
         failed = status.checkpoint.failed if status and status.checkpoint else None
         return failed if failed is not None and failed.template_hash == target else None
 
-    def _halted(self, new: tuple[ReplicaPod, ...], old: tuple[ReplicaPod, ...]) -> None:
+    def _halted(
+        self, new: tuple[ReplicaPod, ...], old: tuple[ReplicaPod, ...], suffixes: Iterator[str]
+    ) -> None:
+        """The spec's template failed. Its replicas that serve nothing go at once. If some
+        serve (the canary had passed) and rollout.autoRollback holds, they are rolled back
+        to the last good checkpoint, step by step as any rollout; else all of them go and
+        the old replicas stay as they are."""
         failed = self.failed_checkpoint
         assert failed is not None
+        back = self._rollback()
+        serving = [p for p in new if p.ready and p.serving]
+        back_target = self._target_of(back) if back is not None else None
+        rolling_back = back_target is not None and (
+            serving or any(p.template_hash == back_target for p in old if not p.serving)
+        )
+        gone = frozenset(p.name for p in new if not (rolling_back and p in serving))
         for pod in new:
+            if pod.name not in gone:
+                continue
             self.add(
                 DeletePod(pod.name, "its pod template failed to roll out"),
                 reasons.DELETED,
                 f"Deleted Pod {pod.name}: its checkpoint and pod template failed to roll out",
             )
+        halted = f"Rollout to {_target_name(self.deployment)} halted: {failed.message}"
+        if rolling_back and back is not None and back_target is not None:
+            self._step_toward(back, back_target, suffixes, deleted=gone)
+            message = f"{halted}; rolling back to {_target_name(back)}"
+            self.progressing = Facts(reasons.PROGRESSING, False, failed.reason, message)
+            return
+        if back is not None and old and all(p.template_hash == back_target for p in old):
+            where = f"rolled back to {_target_name(back)}"
+        else:
+            where = f"{counted(len(old), 'replica')} stay on the previous template"
         message = (
-            f"Rollout to {_target_name(self.deployment)} halted: {failed.message}; "
-            f"{counted(len(old), 'replica')} stay on the previous template. Change the spec "
-            "(or revert it to the last good checkpoint) to go on"
+            f"{halted}; {where}. Change the spec (or revert it to the last good checkpoint) "
+            "to go on"
         )
         self.progressing = Facts(reasons.PROGRESSING, False, failed.reason, message)
 
@@ -384,24 +438,23 @@ class _Draft:
             message=message,
             time=self.observed.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
-        self.events.append(
-            EventRecord(
-                reasons.ROLLOUT_FAILED,
-                f"Rollout to {_target_name(self.deployment)} halted: {message}; deleting "
-                f"{counted(len(step.remove), 'new replica')}, the old ones keep serving",
-                "Warning",
-            )
-        )
-        for pod in step.remove:
+        back = self._rollback()
+        kept = [p for p in step.remove if back is not None and p.ready and p.serving]
+        gone = [p for p in step.remove if p not in kept]
+        for pod in gone:
             self.actions.append(DeletePod(pod.name, f"the rollout halted: {message}"))
-        old = len(self.groups.current) - len(step.remove)
-        self.progressing = Facts(
-            reasons.PROGRESSING,
-            False,
-            reason,
-            f"Rollout to {_target_name(self.deployment)} halted: {message}; "
-            f"{counted(old, 'replica')} stay on the previous template",
+        halted = f"Rollout to {_target_name(self.deployment)} halted: {message}"
+        if kept and back is not None:  # the canary had passed: roll those back, step by step
+            then = f"rolling {counted(len(kept), 'replica')} back to {_target_name(back)}"
+        else:
+            old = len(self.groups.current) - len(step.remove)
+            then = f"{counted(old, 'replica')} stay on the previous template"
+        deleted = f"deleted {counted(len(gone), 'new replica')}"
+        warning = reasons.event_type(reasons.ROLLOUT_FAILED)
+        self.events.append(
+            EventRecord(reasons.ROLLOUT_FAILED, f"{halted}; {deleted}; {then}", warning)
         )
+        self.progressing = Facts(reasons.PROGRESSING, False, reason, f"{halted}; {then}")
 
     def _analyse(
         self, new: tuple[ReplicaPod, ...], old: tuple[ReplicaPod, ...]
@@ -465,8 +518,10 @@ class _Draft:
                     )
                 )
 
-    def _rollout_facts(self, step: rollout.Step, world: rollout.World) -> Facts:
-        name = _target_name(self.deployment)
+    def _rollout_facts(
+        self, step: rollout.Step, world: rollout.World, deployment: LlamaDeployment
+    ) -> Facts:
+        name = _target_name(deployment)
         if step.blocked:
             return Facts(reasons.PROGRESSING, False, reasons.ROLLOUT_BLOCKED, self._blocked())
         done = f"{step.serving} of {world.wanted} updated"
@@ -493,10 +548,14 @@ class _Draft:
             "set rollout.maxUnavailable to 1 to replace in place, or free GPUs"
         )
 
-    def _create(self, name: str, wanted: int, warm_up: bool = False) -> None:
+    def _create(
+        self, name: str, wanted: int, warm_up: bool = False, of: LlamaDeployment | None = None
+    ) -> None:
+        """A replica as the spec renders it (or as `of`, the spec rolled back, does)."""
         placement = self.scheduling.placement
         assert placement is not None  # scale_up runs only with a placement that can run
-        manifest = replica_pod(self.deployment, self.model, placement, name, warm_up)
+        deployment = of if of is not None else self.deployment
+        manifest = replica_pod(deployment, self.model, placement, name, warm_up)
         self.created += 1
         self.add(
             CreatePod(manifest, f"{len(self.groups.current) + self.created} of {wanted} replicas"),
@@ -504,10 +563,8 @@ class _Draft:
             f"Created Pod {name} ({layout(placement)})",
         )
 
-    def _fresh_name(self, suffixes: Iterator[str]) -> str:
-        placement = self.scheduling.placement
-        assert placement is not None
-        template = deployment_template_hash(self.deployment, placement)
+    def _fresh_name(self, suffixes: Iterator[str], template: str | None = None) -> str:
+        template = template if template is not None else self._target()
         created = [a.manifest["metadata"]["name"] for a in self.actions if isinstance(a, CreatePod)]
         taken = {pod.name for pod in self.observed.pods}.union(created)
         return unused_name(suffixes, self.deployment.metadata.name, template, taken)

@@ -226,3 +226,59 @@ def test_a_slower_canary_regresses_and_halts_the_rollout() -> None:
     assert failed is not None and failed.reason == reasons.CANARY_REGRESSED
     assert "canary TTFT p90" in failed.message and "against" in failed.message
     expect_condition(decided, "Progressing", "False", reasons.CANARY_REGRESSED)
+
+
+# --- a failure after the canary passed: roll back (rollout.autoRollback) -----------------
+
+A = {"uri": "hf://meta-llama/Llama-3.1-70B-Instruct", "revision": "a1"}
+B = {**A, "revision": "b2"}
+
+
+def after_the_canary(status: LlamaDeploymentStatus | None = None, looping: int = 1) -> World:
+    """Rolling A -> B, 2 replicas: one still on A, one on B serving, `looping` on B
+    crash-looping."""
+    on_a = world().with_nodes(2, gpus=8).deployment(replicas=2, **{"model.checkpoint": A})
+    settled = plan(on_a.with_ready_pods(2).obj()).status
+    assert settled.placement is not None
+    a_template = template_hash(on_a.obj().deployment.spec, settled.placement)
+    return (
+        world()
+        .with_nodes(2, gpus=8)
+        .deployment(replicas=2, **{"model.checkpoint": B})
+        .with_status(status or settled)
+        .with_ready_pods(1, template_hash=a_template)
+        .with_ready_pods(1, warmup="passed")
+        .with_loading_pods(looping, crash_looping=True, warmup="pending", serving=False)
+    )
+
+
+def test_a_failure_after_the_canary_passed_keeps_the_serving_replicas_to_roll_them_back() -> None:
+    the_world = after_the_canary()
+
+    decided = plan(the_world.obj())
+
+    assert steps(decided, the_world) == [("delete", 2)], "only the crash-looping one goes now"
+    failed = decided.status.checkpoint.failed if decided.status.checkpoint else None
+    assert failed is not None and failed.reason == reasons.REPLICA_CRASH_LOOPING
+    progressing = expect_condition(decided, "Progressing", "False", reasons.REPLICA_CRASH_LOOPING)
+    assert "rolling 1 replica back to rev a1" in progressing.message
+
+
+def test_the_roll_back_replaces_them_on_the_last_good_checkpoint_new_one_first() -> None:
+    failed_now = plan(after_the_canary().obj()).status
+    the_world = after_the_canary(failed_now, looping=0)  # deleted by the reconcile before
+
+    decided = plan(the_world.obj())
+
+    assert ("create", "new") in steps(decided, the_world)
+    assert not [s for s in steps(decided, the_world) if s[0] == "drain"], "not before it serves"
+    (created,) = created_pods(decided)
+    assert "--revision" in created["spec"]["containers"][0]["args"]
+    assert "a1" in created["spec"]["containers"][0]["args"]
+
+
+def test_without_auto_rollback_the_failed_template_goes_at_once() -> None:
+    status = after_the_canary().deployment(**{"rollout.autoRollback": False})
+    decided = plan(status.obj())
+
+    assert sorted(steps(decided, status)) == [("delete", 1), ("delete", 2)]
