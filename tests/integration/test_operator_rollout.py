@@ -30,12 +30,17 @@ TEMPLATE = "serving.llamaops.io/template-hash"
 
 
 def deploy_on(
-    world: OperatorWorld, revision: str, replicas: int, canary: dict[str, Any] | None = None
+    world: OperatorWorld,
+    revision: str,
+    replicas: int,
+    canary: dict[str, Any] | None = None,
+    **rollout: Any,
 ) -> None:
     """`kubectl apply` of the 70B manifest on an hf:// checkpoint at `revision`, with
-    `canary` as spec.rollout.canary."""
+    `canary` as spec.rollout.canary and `rollout` in spec.rollout."""
     manifest = yaml.safe_load(LLAMA_70B.read_text())
     manifest["spec"]["replicas"] = replicas
+    manifest["spec"]["rollout"].update(rollout)
     if canary is not None:
         manifest["spec"]["rollout"]["canary"] = canary
     manifest["spec"]["model"]["checkpoint"] = {
@@ -310,3 +315,28 @@ def a_second_new_replica_loading(world: OperatorWorld, old_template: str) -> dic
         if not is_ready(p) and world.cluster.cluster.runtime.engine_of(p["metadata"]["uid"])
     ]
     return loading[0] if serving and loading else None
+
+
+def test_a_revision_never_ready_in_time_halts_at_the_readiness_timeout(tmp_path: Path) -> None:
+    with a_world(tmp_path, cluster_file=ROLLOUT_CLUSTER) as world:
+        # 60 s: the startup probe (cluster time) must let a good 70B load; the operator's
+        # deadline runs on the wall clock.
+        deploy_on(world, "a1", replicas=2, readinessTimeoutSeconds=60)
+        wait_all_ready(world, 2)
+        old = {p["metadata"]["name"] for p in world.replica_pods(NAME)}
+        started = time.monotonic()
+        roll_to(world, "never")
+        world.wait_until(
+            lambda: (status(world).get("checkpoint") or {}).get("failed"), 80, "a failure"
+        )
+        took = time.monotonic() - started
+        failed = status(world)["checkpoint"]["failed"]
+        # The startup probe gives up at the same deadline (in cluster time, sooner here),
+        # and the kubelet restarts the engine: it reads as a crash loop, or as late.
+        assert failed["reason"] in ("ProgressDeadlineExceeded", "ReplicaCrashLooping"), failed
+        assert took <= 60 + 15, took  # within the deadline, plus one look
+        world.wait_until(
+            lambda: {p["metadata"]["name"] for p in world.replica_pods(NAME)} == old,
+            20,
+            "only the old replicas left",
+        )
