@@ -22,8 +22,10 @@ time (their template-hash labels, readiness, warm-up and drains), never from a c
 4. Drain   old replicas, least loaded first:
              d = min(|old|, |old| + |new| - (N - U) - (|new| - |serving|))
            so the replicas ready to serve never fall below N - U (old ready ones count,
-           new ones only once they serve). Before the canary serves, d is at most 1, and
-           only when U ≥ 1 and no GPUs are free for it: it makes room for the canary.
+           new ones only once they serve). Before the canary serves, no old replica is
+           replaced: d is at most the extras, |old| + max(|new|, 1) - (N + S) (a
+           scale-down during the rollout; the canary's place kept), or 1 when U ≥ 1 and
+           no GPUs are free: room for the canary.
 5. Blocked c > 0 wanted, no free GPU for it, U = 0 and nothing draining: the rollout
            cannot move; the caller says so (RolloutBlocked) with the two ways out.
    Paused  rollout.paused: no step is taken (failures are still acted on).
@@ -133,9 +135,10 @@ def step(world: World, now: datetime) -> Step:
         wanted_new = min(wanted_new, max(0, 1 - new))
     create = min(wanted_new, max(0, world.room))
     drain = min(old, max(0, old + new - (n - unavailable) - (new - len(serving))))
-    if not canary:
+    if not canary:  # no replacement yet: only extras beyond N go, or one to make room
+        excess = max(0, old + max(new, 1) - (n + surge))  # leaves room for the canary
         needs_room = new == 0 and create == 0 and world.room <= 0
-        drain = min(drain, 1) if needs_room and unavailable >= 1 else 0
+        drain = min(drain, max(excess, 1 if needs_room and unavailable >= 1 else 0))
     blocked = wanted_new > 0 and create == 0 and unavailable == 0 and world.leaving == 0
     return Step(
         create=create,

@@ -122,6 +122,18 @@ def world(
             id="scaled down mid-rollout: old replicas go first",
         ),
         pytest.param(world(old(4), paused=True), 0, [], id="paused: no step"),
+        pytest.param(
+            world(old(4, [3, 0, 1, 2]), wanted=1, room=0),
+            0,
+            ["old-1", "old-2", "old-3"],
+            id="scaled down before the canary: the extras go, least loaded first",
+        ),
+        pytest.param(
+            world(old(4), (LOADING,), wanted=1),
+            0,
+            ["old-0", "old-1", "old-2"],
+            id="scaled down while the canary loads: one old replica keeps serving",
+        ),
     ],
 )
 def test_a_rollout_step(the_world: World, create: int, drain: list[str]) -> None:
