@@ -21,7 +21,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	@touch $@
 
-DURATION ?= 90
+DURATION ?= 110
 
 demo: $(STAMP) ## the local cluster, the operator and traffic, live, for $(DURATION) s (DURATION=0: until Ctrl-C)
 	$(BIN)/llamaops demo $(if $(filter 0,$(DURATION)),,--duration $(DURATION))
@@ -44,6 +44,7 @@ bench: $(BENCH_STAMP) ## run the benchmarks; figures go to benchmarks/results/
 	$(BIN)/python benchmarks/apiserver.py
 	$(BIN)/python benchmarks/cluster.py
 	$(BIN)/python benchmarks/autoscale.py
+	$(BIN)/python benchmarks/rollout.py
 
 crd: $(STAMP) ## regenerate crds/ from the API models
 	$(BIN)/llamaops crd > crds/llamadeployments.serving.llamaops.io.yaml

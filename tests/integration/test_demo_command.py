@@ -11,7 +11,7 @@ BIN = Path(sys.executable).parent
 
 def test_the_demo_scales_up_and_back_down_serves_everything_and_exits_cleanly() -> None:
     result = subprocess.run(
-        [str(BIN / "llamaops"), "demo", "--duration", "80"],
+        [str(BIN / "llamaops"), "demo", "--duration", "100"],
         capture_output=True,
         text=True,
         timeout=180,
@@ -26,6 +26,8 @@ def test_the_demo_scales_up_and_back_down_serves_everything_and_exits_cleanly() 
     assert "ScaledUp: Scaled up from 1 to " in summary, summary
     assert "requests waiting on 1 ready replica" in summary, summary
     assert "ScaledDown: Scaled down from 2 to 1" in summary, summary
+    assert "Rolled out: rev demo-b on every replica" in summary, summary
+    assert "replaced by the rollout" in summary, summary
     assert "Autoscaler   queue " in result.stdout  # the live view shows the queue
     assert "kubectl --kubeconfig" in result.stdout
     leftover = subprocess.run(

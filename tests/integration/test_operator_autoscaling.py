@@ -1,12 +1,19 @@
 """The autoscaler end to end: the real operator process on the local cluster, with every
 request recorded; spec.replicas follows the queue, explained in status and events."""
 
+import asyncio
 import itertools
+import threading
 import time
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from llamaops.sim.traffic.client import Record
+from llamaops.sim.traffic.lengths import Fixed
+from llamaops.sim.traffic.plan import plan_requests
+from llamaops.sim.traffic.run import run_traffic
+from llamaops.sim.traffic.shapes import constant
 from tests.integration.autoscaling_helpers import (
     INTERVAL,
     SPEED,
@@ -19,6 +26,7 @@ from tests.integration.autoscaling_helpers import (
     failed,
     spec_replicas,
 )
+from tests.integration.operator_harness import OperatorWorld
 from tests.integration.operator_helpers import a_world, events_with_reason, wait_all_ready
 from tests.integration.test_operator_endpoints import fetch, free_port
 
@@ -136,6 +144,7 @@ def test_too_few_gpus_cap_the_scale_up_with_the_reason_and_no_pod_churn(tmp_path
 
 
 WHERE = (("deployment", "llama3-70b"), ("namespace", "default"))
+MODEL = "meta-llama/Llama-3.1-70B-Instruct"
 
 
 def operator_metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -145,6 +154,11 @@ def operator_metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]],
         for family in text_string_to_metric_families(text)
         for sample in family.samples
     }
+
+
+def autoscaling_off(world: OperatorWorld) -> None:
+    patch = '{"spec": {"autoscaling": {"enabled": false}}}'
+    world.kubectl("patch", "llama", "llama3-70b", "--type=merge", "-p", patch)
 
 
 def autoscaler_series(metrics: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> list[str]:
@@ -182,14 +196,7 @@ def test_kubectl_scale_lasts_until_the_next_decision_and_for_good_once_autoscali
         world.wait_until(lambda: spec_replicas(world) == 1, WINDOW + 10, "the autoscaler's 1 again")
         assert events_with_reason(world, "ScaledDown")
 
-        world.kubectl(
-            "patch",
-            "llama",
-            "llama3-70b",
-            "--type=merge",
-            "-p",
-            '{"spec": {"autoscaling": {"enabled": false}}}',
-        )
+        autoscaling_off(world)
         world.wait_until(lambda: not autoscaler_status(world), 10, "status.autoscaler cleared")
         port = world.metrics_port
         world.wait_until(
@@ -209,13 +216,30 @@ def test_autoscaling_turned_off_while_no_operator_runs_leaves_no_stale_status(
         wait_all_ready(world, 1)
         world.wait_until(lambda: autoscaler_status(world).get("reason"), 10, "a decision")
         world.stop_operator()
-        world.kubectl(
-            "patch",
-            "llama",
-            "llama3-70b",
-            "--type=merge",
-            "-p",
-            '{"spec": {"autoscaling": {"enabled": false}}}',
-        )
+        autoscaling_off(world)
         world.start_operator()
         world.wait_until(lambda: not autoscaler_status(world), 20, "status.autoscaler cleared")
+
+
+def test_a_scale_down_drains_the_least_loaded_replica(tmp_path: Path) -> None:
+    with a_world(tmp_path, speed=SPEED) as world:
+        deploy_autoscaled(world, replicas=2, max_replicas=2)
+        wait_all_ready(world, 2)
+        busy, idle = sorted(world.replica_pods("llama3-70b"), key=lambda p: p["metadata"]["name"])
+        ip = busy["status"]["podIP"]
+        plan = plan_requests(constant(1, 1), Fixed(16), Fixed(6000))  # one long answer
+        done: list[Record] = []
+        long = threading.Thread(
+            target=lambda: done.extend(
+                asyncio.run(
+                    run_traffic(f"http://{ip}:8000", plan, model=MODEL, timeout=WINDOW + 60)
+                )
+            )
+        )
+        long.start()
+        world.wait_until(lambda: spec_replicas(world) == 1, WINDOW + 20, "a scale-down to 1")
+        world.wait_until(lambda: events_with_reason(world, "DrainStarted"), 10, "a drain to start")
+        (drain,) = events_with_reason(world, "DrainStarted")
+        assert idle["metadata"]["name"] in drain["message"], drain
+        long.join(timeout=WINDOW + 60)
+        assert [r.ok for r in done] == [True], done

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from llamaops.sim.traffic.client import Record
 from tests.integration.cluster_helpers import is_ready
 from tests.integration.operator_harness import LLAMAOPS, OperatorWorld
 from tests.integration.operator_helpers import (
@@ -79,6 +80,28 @@ def rollout_cli(world: OperatorWorld, *args: str) -> subprocess.CompletedProcess
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
 
+def halted_under_load(
+    world: OperatorWorld, revision: str, rate: float, seconds: float, wait: float
+) -> tuple[dict[str, Any], list[Record]]:
+    """Roll to `revision` under traffic until the rollout halts; then wait until only the
+    replicas from before are left. Returns status.checkpoint.failed and the records."""
+    old = replica_names(world)
+    with Traffic(world, rate=rate, seconds=seconds, tokens=16) as load:
+        roll_to(world, revision)
+        world.wait_until(lambda: failed_checkpoint(world), wait, "a failure")
+        records = load.records()
+    world.wait_until(lambda: replica_names(world) == old, 20, "only the old replicas left")
+    return failed_checkpoint(world) or {}, records
+
+
+def failed_checkpoint(world: OperatorWorld) -> dict[str, Any] | None:
+    return (status(world).get("checkpoint") or {}).get("failed")
+
+
+def replica_names(world: OperatorWorld) -> set[str]:
+    return {p["metadata"]["name"] for p in world.replica_pods(NAME)}
+
+
 def templates(world: OperatorWorld) -> set[str]:
     return {p["metadata"]["labels"][TEMPLATE] for p in world.replica_pods(NAME)}
 
@@ -129,21 +152,10 @@ def test_a_revision_that_fails_its_warm_up_halts_with_the_old_replicas_serving(
     with a_world(tmp_path, cluster_file=ROLLOUT_CLUSTER) as world:
         deploy_on(world, "a1", replicas=2)
         wait_all_ready(world, 2)
-        old = {p["metadata"]["name"] for p in world.replica_pods(NAME)}
-        with Traffic(world, rate=4, seconds=15, tokens=16) as load:
-            roll_to(world, "erroring")
-            world.wait_until(
-                lambda: (status(world).get("checkpoint") or {}).get("failed"), 30, "a failure"
-            )
-            records = load.records()
-        failed = status(world)["checkpoint"]["failed"]
+        old = replica_names(world)
+        failed, records = halted_under_load(world, "erroring", rate=4, seconds=15, wait=30)
         assert failed["reason"] == "WarmupFailed" and failed["revision"] == "erroring", failed
         assert "HTTP 500" in failed["message"], failed
-        world.wait_until(
-            lambda: {p["metadata"]["name"] for p in world.replica_pods(NAME)} == old,
-            20,
-            "only the old replicas left",
-        )
         assert failures(records) == [], failures(records)
         assert progressing(world)["status"] == "False", progressing(world)
         halts = events_with_reason(world, "RolloutFailed")
@@ -151,15 +163,11 @@ def test_a_revision_that_fails_its_warm_up_halts_with_the_old_replicas_serving(
         halted = rollout_cli(world, "status", "--timeout", "20")
         assert halted.returncode == 1 and "rollout halted" in halted.stdout, halted
         time.sleep(3)
-        assert {p["metadata"]["name"] for p in world.replica_pods(NAME)} == old, "not retried"
+        assert replica_names(world) == old, "not retried"
         undo = rollout_cli(world, "undo")
         assert undo.returncode == 1 and "no previous checkpoint" in undo.stdout, undo
         roll_to(world, "a1")
-        world.wait_until(
-            lambda: not (status(world).get("checkpoint") or {}).get("failed"),
-            10,
-            "the failure cleared by reverting",
-        )
+        world.wait_until(lambda: not failed_checkpoint(world), 10, "the failure cleared")
 
 
 def test_a_revision_that_cannot_load_halts_with_the_old_replicas_serving(
@@ -168,18 +176,9 @@ def test_a_revision_that_cannot_load_halts_with_the_old_replicas_serving(
     with a_world(tmp_path, cluster_file=ROLLOUT_CLUSTER) as world:
         deploy_on(world, "a1", replicas=2)
         wait_all_ready(world, 2)
-        old = {p["metadata"]["name"] for p in world.replica_pods(NAME)}
-        roll_to(world, "bad")
-        world.wait_until(
-            lambda: (status(world).get("checkpoint") or {}).get("failed"), 60, "a failure"
-        )
-        failed = status(world)["checkpoint"]["failed"]
+        failed, records = halted_under_load(world, "bad", rate=4, seconds=10, wait=60)
         assert failed["reason"] == "ReplicaCrashLooping", failed
-        world.wait_until(
-            lambda: {p["metadata"]["name"] for p in world.replica_pods(NAME)} == old,
-            20,
-            "only the old replicas left",
-        )
+        assert failures(records) == [], failures(records)
         wait_all_ready(world, 2)
 
 
@@ -216,13 +215,13 @@ def test_the_restart_annotation_replaces_every_replica_with_none_failed(tmp_path
     with a_world(tmp_path, cluster_file=ROLLOUT_CLUSTER) as world:
         deploy_on(world, "a1", replicas=2)
         wait_all_ready(world, 2)
-        old = {p["metadata"]["name"] for p in world.replica_pods(NAME)}
+        old = replica_names(world)
         with Traffic(world, rate=4, seconds=15, tokens=16) as load:
             world.kubectl(
                 "annotate", "llama", NAME, "serving.llamaops.io/restartedAt=2026-12-04T20:00:00Z"
             )
             world.wait_until(
-                lambda: not old & {p["metadata"]["name"] for p in world.replica_pods(NAME)},
+                lambda: not old & replica_names(world),
                 40,
                 "every replica replaced",
             )
@@ -240,21 +239,9 @@ def test_a_slower_revision_fails_its_canary_analysis_with_the_old_replicas_servi
     with a_world(tmp_path, cluster_file=ROLLOUT_CLUSTER) as world:
         deploy_on(world, "a1", replicas=2, canary=ANALYSIS)
         wait_all_ready(world, 2)
-        old = {p["metadata"]["name"] for p in world.replica_pods(NAME)}
-        with Traffic(world, rate=6, seconds=25, tokens=16) as load:
-            roll_to(world, "slower")
-            world.wait_until(
-                lambda: (status(world).get("checkpoint") or {}).get("failed"), 40, "a failure"
-            )
-            records = load.records()
-        failed = status(world)["checkpoint"]["failed"]
+        failed, records = halted_under_load(world, "slower", rate=6, seconds=25, wait=40)
         assert failed["reason"] == "CanaryRegressed", failed
         assert "canary TTFT p90" in failed["message"], failed
-        world.wait_until(
-            lambda: {p["metadata"]["name"] for p in world.replica_pods(NAME)} == old,
-            20,
-            "only the old replicas left",
-        )
         assert failures(records) == [], failures(records)
 
 
@@ -290,9 +277,7 @@ def test_a_failure_after_the_canary_passed_rolls_back_with_none_failed(tmp_path:
                 lambda: a_second_new_replica_loading(world, good), 40, "a second new replica"
             )
             crash_engine(world, second)  # it crash-loops: the rollout fails after its canary
-            world.wait_until(
-                lambda: (status(world).get("checkpoint") or {}).get("failed"), 30, "a failure"
-            )
+            world.wait_until(lambda: failed_checkpoint(world), 30, "a failure")
             world.wait_until(
                 lambda: templates(world) == {good}, 60, "all back on the good template"
             )
@@ -323,20 +308,14 @@ def test_a_revision_never_ready_in_time_halts_at_the_readiness_timeout(tmp_path:
         # deadline runs on the wall clock.
         deploy_on(world, "a1", replicas=2, readinessTimeoutSeconds=60)
         wait_all_ready(world, 2)
-        old = {p["metadata"]["name"] for p in world.replica_pods(NAME)}
+        old = replica_names(world)
         started = time.monotonic()
         roll_to(world, "never")
-        world.wait_until(
-            lambda: (status(world).get("checkpoint") or {}).get("failed"), 80, "a failure"
-        )
+        world.wait_until(lambda: failed_checkpoint(world), 80, "a failure")
         took = time.monotonic() - started
         failed = status(world)["checkpoint"]["failed"]
         # The startup probe gives up at the same deadline (in cluster time, sooner here),
         # and the kubelet restarts the engine: it reads as a crash loop, or as late.
         assert failed["reason"] in ("ProgressDeadlineExceeded", "ReplicaCrashLooping"), failed
         assert took <= 60 + 15, took  # within the deadline, plus one look
-        world.wait_until(
-            lambda: {p["metadata"]["name"] for p in world.replica_pods(NAME)} == old,
-            20,
-            "only the old replicas left",
-        )
+        world.wait_until(lambda: replica_names(world) == old, 20, "only the old replicas left")

@@ -3,16 +3,19 @@
 Starts the local cluster (2 nodes × 8 H100-80GB unless told otherwise), installs the CRD,
 runs `llamaops run` as its own process, applies the manifest (by default an autoscaled
 70B), sends traffic to the deployment's Service once it has one, and redraws a short view
-every second. The traffic ramps up and back down in an 80 s cycle (see `demo_load`), so
+every second. The traffic ramps up and back down in a 120 s cycle (see `demo_load`), so
 that the queue grows, the autoscaler adds replicas, the queue falls, and extra replicas
-drain and go. Ctrl-C (or `--duration`) stops everything and prints a summary; nothing is
-left running.
+drain and go. Midway (`ROLL_AT` s into the traffic) it rolls a manifest that names a
+checkpoint revision to the next one (`<revision>-next`, or demo-a to demo-b): a canary
+with its warm-up completion, then one replica at a time, under the same traffic. Ctrl-C
+(or `--duration`) stops everything and prints a summary; nothing is left running.
 """
 
 import argparse
 import asyncio
 import contextlib
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -73,7 +76,7 @@ async def _demo(config: Any, manifest: dict[str, Any], args: argparse.Namespace)
     from llamaops.sim.clock import Clock  # noqa: PLC0415
     from llamaops.sim.cluster.cluster import LocalCluster  # noqa: PLC0415
     from llamaops.sim.kubeconfig import write_kubeconfig  # noqa: PLC0415
-    from llamaops.sim.traffic.summary import format_summary, summarize  # noqa: PLC0415
+    from llamaops.sim.traffic.summary import summarize  # noqa: PLC0415
 
     scratch = Path(tempfile.mkdtemp(prefix="llamaops-demo-"))
     kubeconfig = scratch / "kubeconfig"
@@ -93,6 +96,7 @@ async def _demo(config: Any, manifest: dict[str, Any], args: argparse.Namespace)
         loop.add_signal_handler(sig, stop.set)
     records: list[Any] = []
     traffic = asyncio.create_task(_traffic(cluster, namespace, name, manifest, records))
+    rolling = asyncio.create_task(_roll_midway(cluster, namespace, name, manifest))
     started = time.monotonic()
     live = sys.stdout.isatty()
     try:
@@ -112,10 +116,29 @@ async def _demo(config: Any, manifest: dict[str, Any], args: argparse.Namespace)
                 await asyncio.wait_for(stop.wait(), 1.0)
     finally:
         traffic.cancel()
-        await asyncio.gather(traffic, return_exceptions=True)
+        rolling.cancel()
+        await asyncio.gather(traffic, rolling, return_exceptions=True)
         _stop_operator(operator)
         await cluster.stop()
         await server.stop()
+    _print_summary(
+        cluster, namespace, name, records, speed=args.speed, started=started, scratch=scratch
+    )
+    return 0
+
+
+def _print_summary(
+    cluster: Any,
+    namespace: str,
+    name: str,
+    records: list[Any],
+    *,
+    speed: float,
+    started: float,
+    scratch: Path,
+) -> None:
+    from llamaops.sim.traffic.summary import format_summary, summarize  # noqa: PLC0415
+
     print(
         f"\nSummary after {time.monotonic() - started:.0f} s (operator log: "
         f"{scratch / 'operator.log'}):"
@@ -126,18 +149,23 @@ async def _demo(config: Any, manifest: dict[str, Any], args: argparse.Namespace)
         f"  {name}: {status.get('readyReplicas') or 0}/{status.get('desiredReplicas') or 0} "
         f"replicas ready, {(status.get('placement') or {}).get('reason', 'no placement')}"
     )
-    print("  " + format_summary(summarize(records, speed=args.speed)).replace("\n", "\n  "))
-    for event in _scale_events(cluster, namespace):
+    print("  " + format_summary(summarize(records, speed=speed)).replace("\n", "\n  "))
+    rolled = (status.get("checkpoint") or {}).get("rolledOut") or {}
+    if rolled.get("revision"):
+        print(f"  Rolled out: rev {rolled['revision']} on every replica")
+    for event in _told_events(cluster, namespace):
         print(f"  {event}")
-    return 0
 
 
-def _scale_events(cluster: Any, namespace: str) -> list[str]:
-    """The autoscaler's Events, oldest first: what it did and why."""
+TOLD = ("ScaledUp", "ScaledDown", "ScaleCapped", "CanaryPassed", "RolloutFailed")
+
+
+def _told_events(cluster: Any, namespace: str) -> list[str]:
+    """The autoscaler's and the rollout's Events, oldest first: what they did and why."""
     events = [
         e
         for e in cluster.api.list("events", namespace)
-        if e.get("reason") in ("ScaledUp", "ScaledDown", "ScaleCapped")
+        if e.get("reason") in TOLD or "replaced by the rollout" in str(e.get("message", ""))
     ]
     events.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
     return [f"{e['reason']}: {e.get('message', '')}" for e in events]
@@ -215,6 +243,26 @@ async def _traffic(
         for task in batches:
             task.cancel()
         await asyncio.gather(*batches, return_exceptions=True)
+
+
+ROLL_AT = 75.0  # seconds into the traffic: back to one replica after the scale-down
+
+
+async def _roll_midway(cluster: Any, namespace: str, name: str, manifest: dict[str, Any]) -> None:
+    """Patch spec.model.checkpoint.revision to the next one, as a user would."""
+    checkpoint = manifest["spec"]["model"].get("checkpoint")
+    if not checkpoint or not checkpoint.get("revision"):
+        return
+    while not _ready(cluster, namespace, name):
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(ROLL_AT)
+    revision = checkpoint["revision"]
+    after = "demo-b" if revision == "demo-a" else f"{revision}-next"
+    registry = cluster.server.registry
+    kinds = registry.find("serving.llamaops.io", "v1alpha1", "llamadeployments")
+    patch = {"spec": {"model": {"checkpoint": {"revision": after}}}}
+    body = json.dumps(patch).encode()
+    cluster.server.api.patch(kinds, namespace, name, "application/merge-patch+json", body)
 
 
 def _ready(cluster: Any, namespace: str, name: str) -> bool:

@@ -72,10 +72,11 @@ def _state(pod: Obj) -> str:
     meta, status = pod["metadata"], pod.get("status") or {}
     if meta.get("deletionTimestamp"):
         return "Terminating"
+    if (meta.get("annotations") or {}).get("serving.llamaops.io/warmup") == "pending":
+        return "Warming up" if _ready(status) else "Loading model"
     if (meta.get("labels") or {}).get("serving.llamaops.io/serving") == "false":
         return "Draining"
-    conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
-    if conditions.get("Ready") == "True":
+    if _ready(status):
         return "Ready"
     if not pod["spec"].get("nodeName"):
         return "Pending"
@@ -84,3 +85,9 @@ def _state(pod: Obj) -> str:
         for c in status.get("containerStatuses") or []
     ]
     return next((w for w in waiting if w), "Loading model")
+
+
+def _ready(status: Obj) -> bool:
+    return any(
+        c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions") or []
+    )
