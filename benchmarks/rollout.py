@@ -178,9 +178,7 @@ def measure(bench: Bench, speed: float, replicas: int) -> dict[str, float]:
     started = time.monotonic()
     patch = {"spec": {"model": {"checkpoint": {"revision": "b2"}}}}
     bench.kubectl("patch", "llama", NAME, "--type=merge", "-p", json.dumps(patch))
-    bench.wait(
-        lambda: all_on_one_template(bench, replicas, not_on=before), budget, "the rollout"
-    )
+    bench.wait(lambda: all_on_one_template(bench, replicas, not_on=before), budget, "the rollout")
     took = time.monotonic() - started
     time.sleep(5)
     traffic.terminate()  # requests still in flight now are cut and not counted

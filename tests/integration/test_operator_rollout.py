@@ -94,6 +94,14 @@ def halted_under_load(
     return failed_checkpoint(world) or {}, records
 
 
+def checkpoint_column(world: OperatorWorld) -> str:
+    """The CHECKPOINT column of `kubectl get llama`, as a person reads it."""
+    printed = world.kubectl(
+        "get", "llama", NAME, "-o", "custom-columns=C:.status.checkpoint.summary"
+    )
+    return printed.stdout.splitlines()[-1].strip()
+
+
 def failed_checkpoint(world: OperatorWorld) -> dict[str, Any] | None:
     return (status(world).get("checkpoint") or {}).get("failed")
 
@@ -124,6 +132,9 @@ def test_a_new_revision_rolls_every_replica_under_load_with_none_failed(tmp_path
             time.sleep(2)
             roll_to(world, "b2")
             world.wait_until(
+                lambda: checkpoint_column(world) == "a1 -> b2", 10, "CHECKPOINT a1 -> b2"
+            )
+            world.wait_until(
                 lambda: len(templates(world) - {before}) == 1 and before not in templates(world),
                 60,
                 "every replica on the new template",
@@ -138,6 +149,8 @@ def test_a_new_revision_rolls_every_replica_under_load_with_none_failed(tmp_path
             lambda: progressing(world).get("reason") == "Complete", 10, "Progressing Complete"
         )
         assert status(world)["updatedReplicas"] == 4
+        shown = world.kubectl("get", "llama", NAME).stdout.splitlines()
+        assert shown[0].split()[-2:] == ["CHECKPOINT", "AGE"] and shown[1].split()[-2] == "b2"
         assert len(events_with_reason(world, "DrainStarted")) == 4
         done = rollout_cli(world, "status", "--timeout", "20")
         assert done.returncode == 0 and "successfully rolled out" in done.stdout, done

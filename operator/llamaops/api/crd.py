@@ -52,8 +52,8 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
     {
         "name": "Checkpoint",
         "type": "string",
-        "jsonPath": ".status.checkpoint.current",
-        "description": "Checkpoint the ready replicas serve.",
+        "jsonPath": ".status.checkpoint.summary",
+        "description": "The checkpoint served, or the move during a rollout.",
     },
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]

@@ -62,6 +62,13 @@ class CheckpointStatus(ApiModel):
             "cleared once every replica runs the spec's template again."
         ),
     )
+    summary: str | None = Field(
+        default=None,
+        description=(
+            "The checkpoint in a word, for `kubectl get`: its revision (or the last part of "
+            "its URI); 'a1 -> b2' while rolling; 'b2 failed, a1' when a rollout halted."
+        ),
+    )
     rolled_out: Checkpoint | None = Field(
         default=None,
         description="spec.model.checkpoint as it was when every replica last ran the spec.",

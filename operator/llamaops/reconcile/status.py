@@ -20,6 +20,7 @@ The autoscaler's part of status belongs to the autoscaler and is carried over un
 import math
 from dataclasses import dataclass
 
+from llamaops.api.model_spec import Checkpoint
 from llamaops.api.placement import Placement
 from llamaops.api.spec import LlamaDeploymentSpec
 from llamaops.api.status import CheckpointStatus, FailedCheckpoint, LlamaDeploymentStatus
@@ -188,13 +189,27 @@ def _checkpoint(inputs: StatusInputs) -> CheckpointStatus:
     spec = inputs.observed.deployment.spec.model.checkpoint
     if inputs.settled and spec != rolled_out:  # a rollout just completed: remember the last
         rolled_out, previous = spec, rolled_out
+    if inputs.failed_checkpoint is not None:
+        summary = f"{_short(spec)} failed, {_short(rolled_out)}"
+    elif inputs.settled:
+        summary = _short(spec)
+    else:
+        summary = f"{_short(rolled_out)} -> {_short(spec)}"
     return CheckpointStatus(
         current=current,
         target=target,
         failed=inputs.failed_checkpoint,
+        summary=summary,
         rolled_out=rolled_out,
         previous=previous,
     )
+
+
+def _short(checkpoint: Checkpoint | None) -> str:
+    """A checkpoint in a word: its revision, else the last part of its URI."""
+    if checkpoint is None:
+        return "default"
+    return checkpoint.revision or checkpoint.uri.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _updated(inputs: StatusInputs, pod: ReplicaPod) -> bool:

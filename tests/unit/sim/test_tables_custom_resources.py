@@ -190,7 +190,7 @@ def test_a_running_llama_deployment_shows_its_status_in_the_columns(crd: Obj) ->
         "readyReplicas": 2,
         "desiredReplicas": 3,
         "autoscaler": {"queueDepth": 7},
-        "checkpoint": {"current": "rev-1"},
+        "checkpoint": {"current": "0f3a9c2e11", "summary": "rev-1"},
     }
 
     assert by_column(llama_deployments(crd), body) == {
