@@ -35,7 +35,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from llamaops.api.spec import IntOrPercent
+from llamaops.api.rollout_spec import IntOrPercent
 from llamaops.reconcile import reasons
 from llamaops.reconcile.observed import ReplicaPod
 from llamaops.reconcile.replicas import drain_candidates, stalled
