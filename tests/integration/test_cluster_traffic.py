@@ -51,7 +51,9 @@ def delete_during_traffic(cluster: Cluster, name: str, after: float) -> tuple[fl
 def test_deleting_a_pod_whose_grace_period_covers_its_drain_fails_no_request(
     tmp_path: Path,
 ) -> None:
-    pre_stop, shutdown_timeout = 3, 20  # cluster seconds; requests last about 8
+    # Cluster seconds; requests last about 20, so that some to a are surely still running
+    # at SIGTERM however long the delete call takes on a loaded machine.
+    pre_stop, shutdown_timeout = 3, 60
     with a_cluster(tmp_path, speed=SPEED) as cluster:
         draining = (
             replica("a")
@@ -64,7 +66,7 @@ def test_deleting_a_pod_whose_grace_period_covers_its_drain_fails_no_request(
 
         with (
             PodTimeline(cluster.core) as timeline,
-            Traffic(url, steady(rate=10, seconds=2.5, output_tokens=1000)) as traffic,
+            Traffic(url, steady(rate=10, seconds=2.5, output_tokens=2500)) as traffic,
         ):
             called, deleted = delete_during_traffic(cluster, "a", after=0.8)
             records = traffic.records()

@@ -15,7 +15,7 @@ from llamaops.catalog.models import find_model
 from llamaops.errors import SpecError
 from llamaops.inventory import GPU_RESOURCE, PRODUCT_LABEL, replica_tolerations
 from llamaops.model_resolution import ResolvedModel
-from llamaops.reconcile.names import CONTAINER_NAME, ENGINE_PORT
+from llamaops.reconcile.names import CONTAINER_NAME, ENGINE_PORT, replica_selector
 
 SERVE_COMMAND = ("vllm", "serve")
 HEALTH_PATH = "/health"
@@ -145,7 +145,7 @@ def pod_spec(
         # as its own setting and fails on; the engine needs no API token either.
         "enableServiceLinks": False,
         "automountServiceAccountToken": False,
-        **_scheduling_extras(spec),
+        **_scheduling_extras(deployment_name, spec),
     }
 
 
@@ -218,10 +218,28 @@ def _resources(spec: LlamaDeploymentSpec, gpus: int) -> dict[str, dict[str, str]
     }
 
 
-def _scheduling_extras(spec: LlamaDeploymentSpec) -> dict[str, Any]:
+def _scheduling_extras(deployment_name: str, spec: LlamaDeploymentSpec) -> dict[str, Any]:
+    """spec.scheduling's affinity and priority class. Unless the user's affinity says
+    otherwise, replicas prefer different nodes (a preferred pod anti-affinity on the node's
+    hostname), so that one node lost does not take every replica; preferred, so replicas
+    still share a node when no other has room."""
     extras: dict[str, Any] = {}
-    if spec.scheduling.affinity is not None:
-        extras["affinity"] = spec.scheduling.affinity
+    affinity = dict(spec.scheduling.affinity or {})
+    affinity.setdefault(
+        "podAntiAffinity",
+        {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": 100,
+                    "podAffinityTerm": {
+                        "labelSelector": {"matchLabels": replica_selector(deployment_name)},
+                        "topologyKey": "kubernetes.io/hostname",
+                    },
+                }
+            ]
+        },
+    )
+    extras["affinity"] = affinity
     if spec.scheduling.priority_class_name is not None:
         extras["priorityClassName"] = spec.scheduling.priority_class_name
     return extras

@@ -386,15 +386,30 @@ def test_the_users_scheduling_is_merged_with_the_chosen_product() -> None:
         GPU_TOLERATION,
         {"key": "dedicated", "operator": "Equal", "value": "llm"},
     ]
-    assert spec["affinity"] == affinity
+    assert spec["affinity"]["nodeAffinity"] == affinity["nodeAffinity"]
+    assert "podAntiAffinity" in spec["affinity"], "the user's affinity keeps the spread"
     assert spec["priorityClassName"] == "serving-high"
 
 
-def test_without_user_scheduling_there_is_no_affinity_or_priority() -> None:
-    spec = render(llama_8b()).pod["spec"]
+def test_without_user_scheduling_replicas_prefer_different_nodes_and_have_no_priority() -> None:
+    pod = render(llama_8b()).pod
+    spec, labels = pod["spec"], pod["metadata"]["labels"]
 
-    assert "affinity" not in spec
+    (term,) = spec["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term["weight"] == 100
+    assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    selector = term["podAffinityTerm"]["labelSelector"]["matchLabels"]
+    assert selector == {k: labels[k] for k in selector}, "it selects this deployment's replicas"
+    assert "serving.llamaops.io/deployment" in selector
     assert "priorityClassName" not in spec
+
+
+def test_a_users_pod_anti_affinity_is_kept_as_written() -> None:
+    theirs = {"requiredDuringSchedulingIgnoredDuringExecution": []}
+    scheduling = {"affinity": {"podAntiAffinity": theirs}}
+    spec = render(llama_8b().set("spec.scheduling", scheduling)).pod["spec"]
+
+    assert spec["affinity"] == {"podAntiAffinity": theirs}
 
 
 def test_dev_shm_is_memory_backed() -> None:

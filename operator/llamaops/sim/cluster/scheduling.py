@@ -24,6 +24,8 @@ v1.32 (the version the local cluster reports), without preemption:
   cluster whose scheduler is configured to score it (pods that request no GPU then ignore
   it, as upstream). Ties go to the first node by name, so decisions are deterministic;
   upstream picks among ties at random.
+- Score: InterPodAffinity for preferred pod anti-affinity (scheduling_spread.py),
+  normalized to 0..100 and weighted 2 as in the default profile, added to the above.
 """
 
 import math
@@ -43,6 +45,8 @@ from llamaops.sim.cluster.scheduling_filters import (
     tolerates,
     unschedulable_reasons,
 )
+from llamaops.sim.cluster.scheduling_spread import WEIGHT as SPREAD_WEIGHT
+from llamaops.sim.cluster.scheduling_spread import anti_affinity_scores
 
 __all__ = ["Decision", "allocatable", "pod_requests", "schedule", "tolerates"]
 
@@ -93,7 +97,11 @@ def schedule(
             feasible.append(node)
     if not feasible:
         return Decision(None, _message(len(nodes), reasons=reasons), reasons)
-    scores = {_name(n): _score(pod, n, _pods_on(n, pods), weights) for n in feasible}
+    spread = anti_affinity_scores(pod, feasible, nodes, pods)
+    scores = {
+        _name(n): _score(pod, n, _pods_on(n, pods), weights) + SPREAD_WEIGHT * spread[_name(n)]
+        for n in feasible
+    }
     return Decision(min(scores, key=lambda name: (-scores[name], name)), "")
 
 
