@@ -28,6 +28,7 @@ def test_the_demo_scales_up_and_back_down_serves_everything_and_exits_cleanly() 
     assert "ScaledDown: Scaled down from 2 to 1" in summary, summary
     assert "Rolled out: rev demo-b on every replica" in summary, summary
     assert "replaced by the rollout" in summary, summary
+    assert "CanaryPassed: Pod " in summary and "canary passed" in summary, summary
     assert "Autoscaler   queue " in result.stdout  # the live view shows the queue
     assert "kubectl --kubeconfig" in result.stdout
     leftover = subprocess.run(
