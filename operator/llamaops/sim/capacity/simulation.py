@@ -235,6 +235,7 @@ class _Run:
             loading=sum(1 for r in self.holding if r.state is State.LOADING),
             pending=self.pending,
             room=self.slots - len(self.holding),
+            draining=sum(1 for r in self.holding if r.state is State.DRAINING),
             in_flight=self.in_engines + len(self.held),
         )
         self._apply(now, self.autoscaler.decide(view))

@@ -41,6 +41,7 @@ def a_view(
     pending: int = 0,
     room: int = 10,
     in_flight: int = 0,
+    draining: int = 0,
 ) -> View:
     """A view of ready replicas with these gauges (running defaults to 0 each)."""
     waiting = waiting or []
@@ -54,4 +55,5 @@ def a_view(
         pending=pending,
         room=room,
         in_flight=in_flight,
+        draining=draining,
     )

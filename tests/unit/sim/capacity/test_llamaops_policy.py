@@ -28,3 +28,12 @@ def test_a_lull_scales_down_only_once_the_window_agrees() -> None:
     quiet = [policy.decide(a_view([0, 0, 0], [1, 1, 1], now=t)) for t in (0.0, 150.0, 300.0)]
 
     assert quiet == [3, 3, 2]  # one fewer per decision, after the 300 s window
+
+
+def test_a_scale_down_waits_while_the_last_steps_replica_drains() -> None:
+    policy = Llamaops(POLICY, interval=5)
+    for t in (0.0, 150.0):
+        policy.decide(a_view([0, 0, 0], [1, 1, 1], now=t))
+
+    assert policy.decide(a_view([0, 0], [1, 1], desired=3, now=300.0, draining=1)) == 3
+    assert policy.decide(a_view([0, 0], [1, 1], desired=3, now=305.0)) == 2

@@ -32,6 +32,7 @@ class View:
     loading: int = 0  # replicas on GPUs, not ready yet (their /metrics does not answer)
     pending: int = 0  # replicas wanted that no GPUs hold yet (Pending pods)
     room: int = 0  # further replicas the free GPUs can hold now
+    draining: int = 0  # replicas removed, still finishing their requests
     in_flight: int = 0  # requests sent and not finished: in engines or held at the Service
 
     @property
