@@ -90,7 +90,12 @@ def test_an_operator_killed_mid_scale_up_neither_scales_twice_nor_shortens_the_w
         assert failed(records) == [], failed(records)
         ups = events_with_reason(world, "ScaledUp")
         rises = [b for (_, a), (_, b) in itertools.pairwise(watch.changes) if b > a]
-        assert len(ups) == len(rises), (ups, watch.changes)  # no scale-up written twice
+        # Every ScaledUp Event is a rise that happened once (none written twice by the
+        # restarted operator); the one Event the kill may cut off, between the scale write
+        # and the Event post, is the only one allowed to be missing.
+        targets = sorted(int(e["message"].split(" to ")[1].split(":")[0]) for e in ups)
+        assert set(targets) <= set(rises) and len(targets) == len(set(targets)), (ups, rises)
+        assert len(rises) - 1 <= len(ups) <= len(rises), (ups, watch.changes)
         down = next(t for t, count in watch.changes if t > ended and count < max(rises))
         assert down - ended >= WINDOW - 1, (ended, watch.changes)
 
