@@ -11,7 +11,6 @@ the actions of one plan (create, warm up, drain, halt, roll back), on the plan's
 """
 
 from collections.abc import Iterator
-from datetime import UTC
 from typing import Protocol
 
 from llamaops.api.resource import LlamaDeployment
@@ -19,7 +18,7 @@ from llamaops.api.rollout_spec import CanarySpec
 from llamaops.api.status import FailedCheckpoint
 from llamaops.model_resolution import ResolvedModel
 from llamaops.reconcile import canary, names, reasons, rollout
-from llamaops.reconcile.conditions import Facts
+from llamaops.reconcile.conditions import Facts, timestamp
 from llamaops.reconcile.engine_stats import EngineStats
 from llamaops.reconcile.observed import Observed, ReplicaPod
 from llamaops.reconcile.plan_types import (
@@ -225,7 +224,7 @@ class Rollouts:
             template_hash=target,
             reason=reason,
             message=message,
-            time=self.draft.observed.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            time=timestamp(self.draft.observed.now),
         )
         back = self._rollback()
         kept = [p for p in step.remove if back is not None and p.ready and p.serving]

@@ -17,7 +17,6 @@ conditions Available, Progressing, Degraded and Scheduled.
 The autoscaler's part of status belongs to the autoscaler and is carried over unchanged.
 """
 
-import math
 from dataclasses import dataclass
 
 from llamaops.api.model_spec import Checkpoint
@@ -30,6 +29,7 @@ from llamaops.reconcile.conditions import Facts, settle
 from llamaops.reconcile.names import ENGINE_PORT, selector_string
 from llamaops.reconcile.observed import Observed, ReplicaPod
 from llamaops.reconcile.replicas import ReplicaGroups, counted, loading_past
+from llamaops.reconcile.rollout import bounds
 
 # Scheduled=False reasons that hold every replica action back: Progressing says the same.
 BLOCKING_REASONS = frozenset(
@@ -96,10 +96,8 @@ def required_ready(spec: LlamaDeploymentSpec) -> int:
     """Ready replicas needed for Available."""
     if spec.replicas == 0:
         return 0
-    unavailable = spec.rollout.max_unavailable
-    if isinstance(unavailable, str):
-        unavailable = math.floor(spec.replicas * int(unavailable.rstrip("%")) / 100)
-    return max(1, spec.replicas - unavailable)
+    rollout_bounds = bounds(spec.rollout.max_surge, spec.rollout.max_unavailable, spec.replicas)
+    return max(1, spec.replicas - rollout_bounds.unavailable)
 
 
 def available_facts(inputs: StatusInputs) -> Facts:

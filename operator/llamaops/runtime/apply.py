@@ -7,6 +7,7 @@ import aiohttp
 
 from llamaops.kube.client import Kube
 from llamaops.reconcile import names
+from llamaops.reconcile.conditions import timestamp
 from llamaops.reconcile.plan_types import (
     Action,
     AnnotatePod,
@@ -18,8 +19,6 @@ from llamaops.reconcile.plan_types import (
 )
 from llamaops.runtime import metrics
 from llamaops.runtime.warmup import warm_up
-
-TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
 async def apply(
@@ -41,7 +40,7 @@ async def _warm_up(
     failure = await warm_up(session, action)
     if failure is None:
         labels, outcome = {names.LABEL_SERVING: "true"}, "passed"
-        since = {names.ANNOTATION_SERVING_SINCE: datetime.now(UTC).strftime(TIME)}
+        since = {names.ANNOTATION_SERVING_SINCE: timestamp(datetime.now(UTC))}
         took = (datetime.now(UTC) - action.created).total_seconds()
         metrics.ROLLOUT_STEP.labels(namespace=namespace, deployment=action.deployment).observe(took)
     else:
@@ -56,7 +55,7 @@ def _one(kube: Kube, namespace: str, action: Action) -> None:
     elif isinstance(action, DeletePod):
         kube.delete_pod(namespace, action.pod)
     elif isinstance(action, StartDrain):
-        now = datetime.now(UTC).strftime(TIME)
+        now = timestamp(datetime.now(UTC))
         kube.patch_pod_metadata(
             namespace,
             action.pod,
