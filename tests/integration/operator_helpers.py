@@ -46,11 +46,11 @@ def a_world(
         except BaseException:
             print(f"=== the cluster when the test failed\n{world.cluster.evidence()}")
             print(f"=== LlamaDeployments\n{world.kubectl('get', 'llama', '-o', 'yaml').stdout}")
-            print(f"=== the operator's log, DEBUG left out\n{_log_without_debug(world)}")
+            print(f"=== the operator's log, DEBUG left out\n{log_without_debug(world)}")
             raise
 
 
-def _log_without_debug(world: OperatorWorld) -> str:
+def log_without_debug(world: OperatorWorld) -> str:
     lines = world.log.read_text().splitlines() if world.log.exists() else []
     return "\n".join(line for line in lines if "[DEBUG" not in line)
 

@@ -9,8 +9,13 @@ nodes:
     labels: {topology.kubernetes.io/zone: zone-a}
     taints: [{key: nvidia.com/gpu, value: present, effect: NoSchedule}]
 engine:
-  mode: simulated          # or "process": run the pod's own command
+  mode: simulated          # or "process": run the pod's own command (process_command.py)
   loadBandwidthGBps: 4     # per GPU, for load times
+  # process mode only; relative paths are read from the cluster file's folder:
+  # modelDirs: {/models/tiny-a: ../../.venv-vllm/checkpoints/tiny-a}   # path in pod -> here
+  # path: [../../.venv-vllm/bin]   # put before $PATH, where `vllm` is looked up
+  # logDir: /tmp/engine-logs       # each container's output, <pod>.<container>.<n>.log
+  # niceness: 10                    # the processes yield the CPU to the control plane
 checkpoints:
   "hf://meta-llama/Llama-3.1-70B-Instruct@bad-rev": {behaviour: bad}
 """
@@ -55,6 +60,26 @@ class Engine(_Part):
     startup_seconds: float = Field(default=20.0, ge=0)
     # process mode: model URIs (or names) mapped to local directories
     model_dirs: dict[str, str] = Field(default_factory=dict)
+    # process mode: directories put before $PATH, and where containers' output goes
+    path: list[str] = Field(default_factory=list)
+    log_dir: str | None = None
+    # process mode: the processes' nice value. A pod on a GPU node has cores of its own;
+    # here engines share the machine's cores with the control plane and the operator.
+    niceness: int = Field(default=0, ge=0, le=19)
+
+    def relative_to(self, folder: Path) -> "Engine":
+        """The same settings with relative directories read from `folder`."""
+        return self.model_copy(
+            update={
+                "model_dirs": {k: _under(folder, v) for k, v in self.model_dirs.items()},
+                "path": [_under(folder, entry) for entry in self.path],
+                "log_dir": _under(folder, self.log_dir) if self.log_dir else None,
+            }
+        )
+
+
+def _under(folder: Path, path: str) -> str:
+    return str((folder / path).resolve()) if not Path(path).is_absolute() else path
 
 
 class Checkpoint(_Part):
@@ -82,8 +107,9 @@ def load_cluster_file(path: Path) -> ClusterFile:
     except yaml.YAMLError as error:
         raise ClusterFileError(f"{path}: not valid YAML: {error}") from None
     try:
-        return ClusterFile.model_validate(data)
+        config = ClusterFile.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "<root>"
         raise ClusterFileError(f"{path}: {where}: {first['msg']}") from None
+    return config.model_copy(update={"engine": config.engine.relative_to(path.parent)})

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import os
 import signal
+from pathlib import Path
 from typing import Any, Protocol
 
 Obj = dict[str, Any]
@@ -47,20 +48,43 @@ class IdleContainer:
 
 
 class ProcessContainer:
-    """The pod's own command as a local process, told its address by POD_IP and PORT."""
+    """The pod's own command as a local process (process_command.py says how it is mapped),
+    in a process group of its own: SIGTERM goes to the main process, as a container
+    runtime sends it to PID 1; SIGKILL to the whole group, as a container's cgroup dies
+    whole (vLLM's engine-core and worker processes with it). Output goes to `log`, if
+    given. A new session is also a new scheduling autogroup on Linux, which shares the CPU
+    equally with every other session whatever the processes' nice values: `niceness` is
+    set on the group too (process_command.py says why)."""
 
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.argv, self.env = argv, env
+    def __init__(
+        self, argv: list[str], env: dict[str, str], log: Path | None = None, niceness: int = 0
+    ) -> None:
+        self.argv, self.env, self.log, self.niceness = argv, env, log, niceness
         self.exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        self._process = await asyncio.create_subprocess_exec(
-            *self.argv,
-            env={**os.environ, **self.env},
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        output = self.log.open("ab") if self.log is not None else asyncio.subprocess.DEVNULL
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *self.argv,
+                env=self.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=output,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as error:  # no such program: the container fails, as runc would
+            if not isinstance(output, int):
+                output.write(f"exec {self.argv[0]}: {error.strerror}\n".encode())
+            self.exited.set_result(127 if isinstance(error, FileNotFoundError) else 126)
+            return
+        finally:
+            if not isinstance(output, int):
+                output.close()
+        if self.niceness:  # no autogroups (or no /proc): the nice value alone does it
+            with contextlib.suppress(OSError):
+                Path(f"/proc/{self._process.pid}/autogroup").write_text(f"{self.niceness}\n")
         asyncio.get_running_loop().create_task(self._wait())
 
     async def _wait(self) -> None:
@@ -70,12 +94,13 @@ class ProcessContainer:
             self.exited.set_result(128 - code if code < 0 else code)
 
     async def terminate(self) -> None:
-        self._signal(signal.SIGTERM)
-
-    def kill(self) -> None:
-        self._signal(signal.SIGKILL)
-
-    def _signal(self, which: signal.Signals) -> None:
         if self._process is not None and self._process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                self._process.send_signal(which)
+                self._process.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL to the group, even after the main process exited: a child it left
+        behind still belongs to the container."""
+        if self._process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._process.pid, signal.SIGKILL)

@@ -5,17 +5,20 @@
   catalog does not know it; `nvidia.com/gpu.memory` the memory) and the cluster file's
   checkpoint registry;
 - in "process" mode, every container with a command runs it as a local process instead,
-  told its address by POD_IP (vLLM commands get `--host <pod IP>`), with model URIs
-  replaced by the local directories the cluster file maps them to;
+  mapped to this machine as `process_command.py` documents (its pod IP, local model
+  directories, the pod's environment);
 - anything else becomes an idle container.
 """
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from llamaops.catalog.gpus import product_or_default
 from llamaops.sim.cluster.access import ClusterApi
 from llamaops.sim.cluster.config import ClusterFile
 from llamaops.sim.cluster.containers import Container, IdleContainer, ProcessContainer
+from llamaops.sim.cluster.process_command import process_command
 from llamaops.sim.engine.args import EngineArgsError, parse_command_line, serve_arguments
 from llamaops.sim.engine.engine import SimulatedEngine
 from llamaops.sim.engine.profile import EngineProfile
@@ -23,21 +26,24 @@ from llamaops.sim.engine.profile import EngineProfile
 Obj = dict[str, Any]
 MEMORY_LABEL = "nvidia.com/gpu.memory"
 PRODUCT_LABEL = "nvidia.com/gpu.product"
+PROCESS_EXIT_SECONDS = 10.0  # for killed processes to be reaped when the cluster stops
 
 
 class EngineRuntime:
     def __init__(self, config: ClusterFile, api: ClusterApi) -> None:
         self.config, self.api = config, api
         self.engines: dict[str, SimulatedEngine] = {}  # pod uid -> its engine, for faults
+        self.processes: list[ProcessContainer] = []  # process mode: every one started
 
     def container_for(self, node: str, pod: Obj, spec: Obj, ip: str) -> Container:
         command_line = [*(spec.get("command") or []), *(spec.get("args") or [])]
         vllm = serve_arguments(command_line) is not None
         if self.config.engine.mode == "process" and command_line:
-            argv = self._local_command(command_line)
-            if vllm:  # bind the engine to the pod's own address, as its network namespace would
-                argv = [*_without_flag(argv, "--host"), "--host", ip]
-            return ProcessContainer(argv, {"POD_IP": ip, "POD_NAME": pod["metadata"]["name"]})
+            command = process_command(self.config.engine, pod, spec, ip, self._secret)
+            log, niceness = self._log_path(pod, spec), self.config.engine.niceness
+            process = ProcessContainer(command.argv, command.env, log, niceness)
+            self.processes = [p for p in self.processes if not p.exited.done()] + [process]
+            return process
         if not vllm:
             return IdleContainer()
         try:
@@ -61,6 +67,11 @@ class EngineRuntime:
         for engine in self.engines.values():
             engine.kill()
         self.engines.clear()
+        for process in self.processes:  # the machine stops: no process outlives it
+            process.kill()
+        if self.processes:
+            await asyncio.wait([p.exited for p in self.processes], timeout=PROCESS_EXIT_SECONDS)
+        self.processes.clear()
 
     def _profile(self, node: str, command_line: list[str], model: str) -> EngineProfile:
         labels = (self.api.get("nodes", "", node) or {}).get("metadata", {}).get("labels", {})
@@ -81,23 +92,17 @@ class EngineRuntime:
         keys = [f"{model}@{revision}"] if revision else []
         return next((registry[k] for k in [*keys, model] if k in registry), None)
 
-    def _local_command(self, command_line: list[str]) -> list[str]:
-        """The pod's command with model URIs replaced by the local directories mapped to them."""
-        dirs = self.config.engine.model_dirs
-        return [dirs.get(word, word) for word in command_line]
+    def _secret(self, namespace: str, name: str) -> Obj | None:
+        return self.api.get("secrets", namespace, name)
 
-
-def _without_flag(words: list[str], name: str) -> list[str]:
-    out: list[str] = []
-    skip = False
-    for word in words:
-        if skip:
-            skip = False
-        elif word == name:
-            skip = True
-        elif not word.startswith(name + "="):
-            out.append(word)
-    return out
+    def _log_path(self, pod: Obj, spec: Obj) -> Path | None:
+        """Where a process container's output goes: one file per start, when asked."""
+        if self.config.engine.log_dir is None:
+            return None
+        folder = Path(self.config.engine.log_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{pod['metadata']['name']}.{spec['name']}"
+        return folder / f"{stem}.{len(list(folder.glob(stem + '.*.log')))}.log"
 
 
 def _flag(words: list[str], name: str) -> str | None:
