@@ -20,7 +20,7 @@ import pytest
 import yaml
 from tests.integration.cluster_fixture import REPO
 from tests.integration.operator_harness import OperatorWorld, operator_world
-from tests.integration.operator_helpers import log_without_debug
+from tests.integration.operator_helpers import print_evidence
 
 from llamaops.sim.cluster.config import load_cluster_file
 
@@ -61,9 +61,7 @@ def cpu_world(tmp_path: Path) -> Iterator[OperatorWorld]:
         try:
             yield world
         except BaseException:
-            print(f"=== the cluster when the test failed\n{world.cluster.evidence()}")
-            print(f"=== LlamaDeployments\n{world.kubectl('get', 'llama', '-o', 'yaml').stdout}")
-            print(f"=== the operator's log, DEBUG left out\n{log_without_debug(world)}")
+            print_evidence(world)
             print(engine_logs(logs))
             raise
 

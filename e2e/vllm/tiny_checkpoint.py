@@ -21,8 +21,8 @@ import json
 import sys
 from pathlib import Path
 
-# The architecture the e2e manifests declare in spec.model.architecture (kept in step by
-# e2e/vllm/test_*: the manifest is compared with this file's config.json).
+# The shape e2e/vllm/tiny-llama.yaml declares in spec.model.architecture (kept in step by
+# e2e/vllm/test_tiny_checkpoint.py, which also checks the config.json written here).
 ARCHITECTURE = {
     "hidden_size": 128,
     "intermediate_size": 512,

@@ -44,10 +44,15 @@ def a_world(
         try:
             yield world
         except BaseException:
-            print(f"=== the cluster when the test failed\n{world.cluster.evidence()}")
-            print(f"=== LlamaDeployments\n{world.kubectl('get', 'llama', '-o', 'yaml').stdout}")
-            print(f"=== the operator's log, DEBUG left out\n{log_without_debug(world)}")
+            print_evidence(world)
             raise
+
+
+def print_evidence(world: OperatorWorld) -> None:
+    """What a failed test leaves: the cluster, the LlamaDeployments, the operator's log."""
+    print(f"=== the cluster when the test failed\n{world.cluster.evidence()}")
+    print(f"=== LlamaDeployments\n{world.kubectl('get', 'llama', '-o', 'yaml').stdout}")
+    print(f"=== the operator's log, DEBUG left out\n{log_without_debug(world)}")
 
 
 def log_without_debug(world: OperatorWorld) -> str:

