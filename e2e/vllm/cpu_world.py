@@ -34,6 +34,8 @@ MODEL = "tiny-llama"  # spec.model.name, the served model name
 # Seconds from a pod's creation to Ready: a cold vLLM start took 22-35 s alone on these
 # 2 cores; two starting at once, or beside the operator's own work, take longer.
 READY_TIMEOUT = 150.0
+# What the suite measured of the real engines, printed at the end of the run (conftest.py).
+FIGURES: list[str] = []
 
 
 def require_vllm_env() -> None:

@@ -30,7 +30,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from e2e.vllm.cpu_world import CHECKPOINTS, CLUSTER_FILE, require_vllm_env, tiny_manifest
+from e2e.vllm.cpu_world import (
+    CHECKPOINTS,
+    CLUSTER_FILE,
+    FIGURES,
+    require_vllm_env,
+    tiny_manifest,
+)
 from e2e.vllm.engine_client import Answer, complete_async, families
 from llamaops.sim.clock import Clock
 from llamaops.sim.cluster.config import load_cluster_file
@@ -200,6 +206,11 @@ def test_both_load_then_drain_on_sigterm_and_refuse_new_requests(folder: Path) -
     )
     times = {kind: {k: outcome[kind][k] for k in TIMES} for kind in outcome}
     print(f"  load and drain: real {real}, sim {sim}; seconds {times}")
+    FIGURES.append(
+        f"vllm serve alone: listening {times['real']['load seconds']} s after start; exit "
+        f"{times['real']['exit seconds']} s after SIGTERM with 8 requests to drain "
+        f"(simulated: {times['sim']['load seconds']} s, {times['sim']['exit seconds']} s)"
+    )
     assert real == {
         "answers while loading": [None],
         "new request": (500, True),
