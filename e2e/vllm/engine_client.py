@@ -75,21 +75,13 @@ def _session() -> aiohttp.ClientSession:
 
 
 class Burst:
-    """`count` completions sent at once (or `rate` a second for `seconds`), from a thread."""
+    """`count` completions sent at once, from a thread (`Steady` sends at a rate)."""
 
     def __init__(
-        self,
-        url: str,
-        model: str,
-        *,
-        count: int = 0,
-        max_tokens: int = 200,
-        rate: float = 0.0,
-        seconds: float = 0.0,
-        prompt: str = PROMPT,
+        self, url: str, model: str, *, count: int, max_tokens: int = 200, prompt: str = PROMPT
     ) -> None:
         self.url, self.model, self.max_tokens, self.prompt = url, model, max_tokens, prompt
-        self.starts = [0.0] * count + [i / rate for i in range(int(rate * seconds))]
+        self.count = count
         self._answers: list[Answer] = []
         self._thread = threading.Thread(target=self._run, name="burst", daemon=True)
 
@@ -98,7 +90,7 @@ class Burst:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._thread.join(timeout=REQUEST_TIMEOUT + max(self.starts, default=0.0) + 10)
+        self._thread.join(timeout=REQUEST_TIMEOUT + 10)
 
     def answers(self) -> list[Answer]:
         self.__exit__()
@@ -106,13 +98,11 @@ class Burst:
         return self._answers
 
     def _run(self) -> None:
-        async def send(session: aiohttp.ClientSession, delay: float) -> Answer:
-            await asyncio.sleep(delay)
-            return await complete_async(session, self.url, self.model, self.max_tokens, self.prompt)
-
         async def run() -> list[Answer]:
             async with _session() as session:
-                return list(await asyncio.gather(*(send(session, d) for d in self.starts)))
+                one = (self.url, self.model, self.max_tokens, self.prompt)
+                sent = [complete_async(session, *one) for _ in range(self.count)]
+                return list(await asyncio.gather(*sent))
 
         self._answers = asyncio.run(run())
 

@@ -164,11 +164,11 @@ def test_a_scale_down_under_a_burst_completes_every_request(world: OperatorWorld
     assert len(answers) == 16
     assert failed(answers) == [], "a request failed while a replica drained"
     (drained,) = pods - {p["metadata"]["name"] for p in live_replicas(world, TINY)}
-    (started,) = [e for e in events(world, "DrainStarted") if drained in e["message"]]
+    (started,) = [e for e in events_with_reason(world, "DrainStarted") if drained in e["message"]]
     # What the operator read on it; reported, not asserted: on these shared cores a busy
     # vLLM's gauges and /metrics answers lag (seen: 8, "unknown" and 0 requests).
     FIGURES.append(f"drain under a burst: {started['message']}")
-    drains = events(world, "Drained") + events(world, "DrainTimedOut")
+    drains = events_with_reason(world, "Drained") + events_with_reason(world, "DrainTimedOut")
     assert drains and all(e["reason"] == "Drained" for e in drains), f"drains: {drains}"
 
 
@@ -276,10 +276,6 @@ def _url(pod: Obj) -> str:
     return f"http://{pod['status']['podIP']}:8000"
 
 
-def events(world: OperatorWorld, reason: str) -> list[Obj]:
-    return events_with_reason(world, reason)
-
-
 def test_a_rollout_from_a_to_b_under_traffic_fails_nothing_and_b_answers(
     world: OperatorWorld,
 ) -> None:
@@ -313,7 +309,7 @@ def test_a_rollout_from_a_to_b_under_traffic_fails_nothing_and_b_answers(
     after = [a for a in answers if a.started > done]
     assert after and all(a.text == b_says for a in after), "an answer from A after the rollout"
     assert any(a.text == a_says for a in answers), "A never answered: the traffic began late"
-    assert events(world, "CanaryPassed"), "the canary analysis never passed"
+    assert events_with_reason(world, "CanaryPassed"), "the canary analysis never passed"
 
 
 def _rolled(world: OperatorWorld, old_templates: set[str]) -> bool:
@@ -342,7 +338,7 @@ def test_a_broken_checkpoint_halts_the_rollout_with_b_serving(world: OperatorWor
     assert all(a.text == b_says for a in answers), "something else than B answered"
     (still,) = live_replicas(world, TINY)
     assert still["metadata"]["name"] == serving["metadata"]["name"]
-    assert events(world, "RolloutFailed"), "no RolloutFailed event"
+    assert events_with_reason(world, "RolloutFailed"), "no RolloutFailed event"
 
 
 def _failed_checkpoint(world: OperatorWorld) -> Obj | None:
