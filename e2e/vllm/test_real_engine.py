@@ -284,10 +284,10 @@ def test_a_rollout_from_a_to_b_under_traffic_fails_nothing_and_b_answers(
     before = {p["metadata"]["labels"][TEMPLATE] for p in live_replicas(world, TINY)}
     a_says = complete(url, MODEL).text
     # The canary is judged on its own real counts (vllm:request_success_total and the TTFT
-    # histogram) against the old replica's. A freshly loaded CPU engine's first requests
-    # are slow (measured: canary TTFT p90 90 ms against 10 ms on the warm replica over 5
-    # requests), so TTFT is allowed a wide ratio here; the error rate is judged as usual.
-    canary = {"analysisSeconds": 12, "minRequests": 3, "maxTtftP90Ratio": 50}
+    # histogram) against the old replica's, with the default tolerances. Its warm-up, a
+    # fresh engine's slowest request, is not judged: counting it halted a healthy canary
+    # here ("TTFT p90 90 ms against 10 ms" over 5 requests) before canary.py kept it out.
+    canary = {"analysisSeconds": 12, "minRequests": 3}
     with Steady(url, MODEL, rate=RATE) as traffic:
         patch_tiny(
             world,

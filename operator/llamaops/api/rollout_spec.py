@@ -63,6 +63,16 @@ class CanarySpec(ApiModel):
             "bucket slower can read as twice as slow."
         ),
     )
+    min_ttft_p90_increase_seconds: float = Field(
+        default=0.05,
+        ge=0,
+        le=60,
+        description=(
+            "A canary's TTFT p90 this little above the old replicas' is never a regression, "
+            "whatever the ratio; default 0.05 (50 ms): where first tokens take milliseconds, "
+            "a new engine's first few requests set a small window's p90."
+        ),
+    )
 
 
 class RolloutSpec(ApiModel):

@@ -1,13 +1,14 @@
 """Canary analysis: does the first replica on the new checkpoint serve worse than the old
 ones? Pure; the numbers are the engines' own (engine_stats.py).
 
-The window opens when the canary joins the Service (its warm-up passed) and the old
-replicas' counts at that moment are kept on the canary pod (annotation
-serving.llamaops.io/canary-baseline), so that both sides are measured over the same
-stretch of time:
+The window opens when the canary joins the Service (its warm-up passed); the counts of
+both sides at that moment are kept on the canary pod (annotation
+serving.llamaops.io/canary-baseline), so that both are measured over the same stretch of
+time:
 
-    canary  c = its counts now (it served nothing before, but its warm-up completion)
-    old     o = the old replicas' counts now, summed, minus the baseline
+    canary  c = its counts now, minus its own at the start: its warm-up completion, the
+            first request of a freshly loaded engine and its slowest, is not judged
+    old     o = the old replicas' counts now, summed, minus theirs at the start
 
     error rate  e = errored / finished   (finished_reason error or abort: no answer)
     TTFT p90    from the histogram buckets (histogram_quantile)
@@ -15,16 +16,23 @@ stretch of time:
     waiting  while less than analysisSeconds has passed, or c has fewer than minRequests
              finished requests (at most 3 × analysisSeconds: then it is judged on what
              it saw, and says so)
-    failed   e_c > e_o + maxErrorRateIncrease, or p90_c > maxTtftP90Ratio × p90_o (only
-             when the old replicas served requests in the window): CanaryRegressed,
-             with both numbers
+    failed   e_c > e_o + maxErrorRateIncrease, or (only when the old replicas served
+             requests in the window) both
+                 p90_c > maxTtftP90Ratio × p90_o   and
+                 p90_c − p90_o > minTtftP90IncreaseSeconds:
+             CanaryRegressed, with both numbers
     passed   otherwise
 
 A percentile from buckets is only as fine as the buckets (vLLM's TTFT buckets go 0.1,
 0.25, 0.5, 0.75, 1, 2.5 s...): two TTFTs within one bucket compare equal, and a
 canary one bucket slower can look twice as slow, so the ratio's default is loose (2).
+Where TTFTs are a few milliseconds a ratio says little: 10 ms against 25 ms is 2.5 × and
+nobody waits for it, while a few slow first requests of a new engine (its prefix cache
+empty, shapes not yet compiled) set the p90 of a small window. An increase below the
+absolute floor (default 50 ms) is therefore never a regression, whatever the ratio.
 """
 
+import json
 from dataclasses import dataclass
 
 from llamaops.reconcile.engine_stats import EngineStats
@@ -39,6 +47,23 @@ class Tolerances:
     min_requests: int
     max_error_rate_increase: float
     max_ttft_p90_ratio: float
+    min_ttft_p90_increase: float  # seconds
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Both sides' counts when the window opened, kept on the canary pod as JSON."""
+
+    old: EngineStats  # the old replicas', summed
+    canary: EngineStats  # the canary's own: its warm-up
+
+    def to_text(self) -> str:
+        return json.dumps({"old": self.old.as_dict(), "canary": self.canary.as_dict()})
+
+    @classmethod
+    def from_text(cls, text: str) -> "Baseline":
+        data = json.loads(text)
+        return cls(EngineStats.from_dict(data["old"]), EngineStats.from_dict(data["canary"]))
 
 
 @dataclass(frozen=True)
@@ -68,13 +93,19 @@ def judge(canary: EngineStats, old: EngineStats, elapsed: float, limits: Toleran
             f"(at most {allowed:g} points more){few}; {figures}",
         )
     p_c, p_o = canary.ttft_quantile(0.9), old.ttft_quantile(0.9)
-    if p_c is not None and p_o is not None and p_c > limits.max_ttft_p90_ratio * p_o:
+    if p_c is not None and p_o is not None and _slower(p_c, p_o, limits):
         return Verdict(
             FAILED,
             f"canary TTFT p90 {_ms(p_c)} against {_ms(p_o)} on the old replicas "
-            f"(at most {limits.max_ttft_p90_ratio:g} ×){few}; {figures}",
+            f"(at most {limits.max_ttft_p90_ratio:g} × or "
+            f"{_ms(limits.min_ttft_p90_increase)} more){few}; {figures}",
         )
     return Verdict(PASSED, f"canary passed{few}: {figures}")
+
+
+def _slower(p_c: float, p_o: float, limits: Tolerances) -> bool:
+    ratio = p_c > limits.max_ttft_p90_ratio * p_o
+    return ratio and p_c - p_o > limits.min_ttft_p90_increase
 
 
 def _figures(canary: EngineStats, old: EngineStats) -> str:

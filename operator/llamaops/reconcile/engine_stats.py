@@ -8,9 +8,9 @@ Prometheus' histogram_quantile computes it: the first bucket holding the rank, l
 between its lower and upper bound (the +Inf bucket answers its lower bound).
 """
 
-import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -59,13 +59,12 @@ class EngineStats:
             lower, below = le, count
         return lower
 
-    def to_text(self) -> str:
+    def as_dict(self) -> dict[str, object]:
         buckets = [["+Inf" if math.isinf(le) else le, count] for le, count in self.ttft]
-        return json.dumps({"finished": self.finished, "errored": self.errored, "ttft": buckets})
+        return {"finished": self.finished, "errored": self.errored, "ttft": buckets}
 
     @classmethod
-    def from_text(cls, text: str) -> "EngineStats":
-        data = json.loads(text)
+    def from_dict(cls, data: dict[str, Any]) -> "EngineStats":
         buckets = tuple((float(le), float(count)) for le, count in data["ttft"])
         return cls(float(data["finished"]), float(data["errored"]), buckets)
 

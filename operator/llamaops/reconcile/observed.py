@@ -33,7 +33,7 @@ class ReplicaPod:
     ip: str | None = None  # status.podIP
     serving_since: datetime | None = None  # a rollout replica: when its warm-up passed
     canary: str | None = None  # the canary's analysis: "passed", or "failed: why"
-    canary_baseline: str | None = None  # the old replicas' counts when its analysis began
+    canary_baseline: str | None = None  # both sides' counts when its analysis began
     stats: EngineStats | None = None  # its request counts, from its /metrics
     in_flight: int | None = None  # running + waiting requests, from its /metrics
     reading: Reading | None = None  # its vLLM gauges; None when /metrics was not read

@@ -267,14 +267,15 @@ class Rollouts:
             self.draft.actions.append(
                 AnnotatePod(
                     pod.name,
-                    {names.ANNOTATION_CANARY_BASELINE: now.to_text()},
+                    {names.ANNOTATION_CANARY_BASELINE: canary.Baseline(now, pod.stats).to_text()},
                     f"Pod {pod.name}: the canary's analysis begins",
                 )
             )
             return True, None
         since = pod.serving_since or pod.created
         elapsed = (self.draft.observed.now - since).total_seconds()
-        verdict = canary.judge(pod.stats, now - baseline, elapsed, _tolerances(limits))
+        served = pod.stats - baseline.canary
+        verdict = canary.judge(served, now - baseline.old, elapsed, _tolerances(limits))
         if verdict.state == canary.FAILED:
             return True, (reasons.CANARY_REGRESSED, f"Pod {pod.name} regressed: {verdict.message}")
         if verdict.state == canary.WAITING:
@@ -347,13 +348,13 @@ def _target_name(deployment: LlamaDeployment) -> str:
     return "the new pod template"
 
 
-def _baseline(pod: ReplicaPod) -> EngineStats | None:
-    """The old replicas' counts when the canary's analysis began (None: not yet kept, or
+def _baseline(pod: ReplicaPod) -> canary.Baseline | None:
+    """Both sides' counts when the canary's analysis began (None: not yet kept, or
     unreadable, and then kept afresh)."""
     if pod.canary_baseline is None:
         return None
     try:
-        return EngineStats.from_text(pod.canary_baseline)
+        return canary.Baseline.from_text(pod.canary_baseline)
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -364,4 +365,5 @@ def _tolerances(spec: CanarySpec) -> canary.Tolerances:
         min_requests=spec.min_requests,
         max_error_rate_increase=spec.max_error_rate_increase,
         max_ttft_p90_ratio=spec.max_ttft_p90_ratio,
+        min_ttft_p90_increase=spec.min_ttft_p90_increase_seconds,
     )

@@ -3,12 +3,12 @@
 import math
 
 from llamaops.reconcile.engine_stats import EngineStats
+from llamaops.sim.engine.metrics import TTFT_BUCKETS
 
-INF = math.inf
+BOUNDS = (*TTFT_BUCKETS, math.inf)  # vLLM's own
 
 
 def served(requests: int, errors: int = 0, ttft: float = 0.2) -> EngineStats:
     """`requests` finished (`errors` of them errored), each with the same TTFT."""
-    buckets = ((0.1, 0.0), (0.25, 0.0), (0.5, 0.0), (1.0, 0.0), (2.5, 0.0), (INF, 0.0))
-    counted = tuple((le, float(requests) if ttft <= le else 0.0) for le, _ in buckets)
+    counted = tuple((le, float(requests) if ttft <= le else 0.0) for le in BOUNDS)
     return EngineStats(float(requests), float(errors), counted)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from llamaops.reconcile.canary import FAILED, PASSED, WAITING, Tolerances, judge
+from llamaops.reconcile.canary import FAILED, PASSED, WAITING, Baseline, Tolerances, judge
 from llamaops.reconcile.engine_stats import EngineStats, stats_of
 from llamaops.sim.engine.metrics import EngineMetrics
 from tests.unit.reconcile.stats_builders import served
@@ -13,7 +13,11 @@ from tests.unit.reconcile.stats_builders import served
 REAL = Path(__file__).parents[1] / "fixtures/vllm-0.32.0-cpu-metrics.txt"
 
 LIMITS = Tolerances(
-    analysis_seconds=60, min_requests=20, max_error_rate_increase=0.01, max_ttft_p90_ratio=1.5
+    analysis_seconds=60,
+    min_requests=20,
+    max_error_rate_increase=0.01,
+    max_ttft_p90_ratio=1.5,
+    min_ttft_p90_increase=0.05,
 )
 
 
@@ -48,6 +52,30 @@ LIMITS = Tolerances(
             id="slower within a bucket is no difference",
         ),
         pytest.param(
+            served(30, ttft=0.06),
+            served(90, ttft=0.01),
+            60,
+            PASSED,
+            "canary passed",
+            id="six times slower but 49 ms more: under the floor",
+        ),
+        pytest.param(
+            served(30, ttft=0.1),
+            served(90, ttft=0.01),
+            60,
+            FAILED,
+            "canary TTFT p90 98 ms against 10 ms on the old replicas (at most 1.5 × or 50 ms",
+            id="ten times slower and 88 ms more",
+        ),
+        pytest.param(
+            served(30, ttft=0.5),
+            served(90, ttft=0.4),
+            60,
+            PASSED,
+            "canary passed",
+            id="100 ms more but within the ratio",
+        ),
+        pytest.param(
             served(5), served(90), 180, PASSED, "only 5 requests", id="judged after 3 windows"
         ),
         pytest.param(served(30, ttft=2.0), served(0), 60, PASSED, "", id="no old traffic"),
@@ -80,7 +108,8 @@ def test_counts_come_from_the_engines_exposition_and_windows_are_differences() -
     assert (window.finished, window.errored) == (10, 0)
     p90 = window.ttft_quantile(0.9)
     assert p90 is not None and 2.5 < p90 <= 5.0
-    assert EngineStats.from_text(window.to_text()) == window
+    kept = Baseline(old=before, canary=window)
+    assert Baseline.from_text(kept.to_text()) == kept
 
 
 def test_a_real_vllm_exposition_gives_its_finished_requests_and_ttft_buckets() -> None:

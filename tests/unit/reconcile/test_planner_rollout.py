@@ -3,6 +3,7 @@ canary, a failing template halts and is remembered, and a rollout with no room s
 
 from llamaops.api.status import CheckpointStatus, FailedCheckpoint, LlamaDeploymentStatus
 from llamaops.reconcile import reasons
+from llamaops.reconcile.canary import Baseline
 from llamaops.reconcile.engine_stats import EngineStats
 from llamaops.reconcile.plan_types import AnnotatePod, WarmUp
 from llamaops.reconcile.planner import plan
@@ -170,30 +171,51 @@ def test_a_completed_rollout_remembers_the_checkpoint_before_it() -> None:
 # --- canary analysis (rollout.canary.analysisSeconds > 0) --------------------------------
 
 
-def analysed(canary: dict[str, object]) -> World:
+def analysed(canary: dict[str, object], **limits: object) -> World:
     """2 old replicas that served 100 requests each at 0.2 s TTFT; a serving canary."""
+    limits = {"rollout.canary.analysisSeconds": 60, **limits}
     the_world = (
         world()
         .with_nodes(2, gpus=8)
-        .deployment(replicas=2, **{"rollout.canary.analysisSeconds": 60})
+        .deployment(replicas=2, **limits)
         .with_ready_pods(2, template_hash=OLD, in_flight=[2, 1], stats=served(100))
     )
     return the_world.with_ready_pods(1, warmup="passed", **canary)
 
 
-def test_the_analysis_begins_by_keeping_the_old_replicas_counts_on_the_canary() -> None:
-    the_world = analysed({"serving_for": 1, "stats": served(1)})
+def window_from(old: EngineStats, canary: EngineStats | None = None) -> str:
+    """The baseline annotation: both sides' counts when the analysis began."""
+    return Baseline(old, canary or EngineStats()).to_text()
+
+
+def test_the_analysis_begins_by_keeping_both_sides_counts_on_the_canary() -> None:
+    warm_up = served(1, ttft=2.0)  # a freshly loaded engine's first completion
+    the_world = analysed({"serving_for": 1, "stats": warm_up})
 
     decided = plan(the_world.obj())
 
     (note,) = [a for a in decided.actions if isinstance(a, AnnotatePod)]
-    kept = EngineStats.from_text(note.annotations["serving.llamaops.io/canary-baseline"])
-    assert kept.finished == 200
+    kept = Baseline.from_text(note.annotations["serving.llamaops.io/canary-baseline"])
+    assert (kept.old.finished, kept.canary) == (200, warm_up)
     assert steps(decided, the_world) == [], "no old replica goes during the analysis"
 
 
+def test_the_canarys_slow_warm_up_is_not_judged() -> None:
+    """Found on the real vLLM: a fresh engine's warm-up completion was its slowest request,
+    and with few requests in the window it set the canary's p90 (1.75 s against 235 ms)."""
+    warm_up = served(1, ttft=2.0)
+    baseline = window_from(served(50) + served(50), warm_up)
+    canary = {"serving_for": 70, "stats": warm_up + served(4), "baseline": baseline}
+    the_world = analysed(canary, **{"rollout.canary.minRequests": 3})
+
+    decided = plan(the_world.obj())
+
+    assert reasons.CANARY_PASSED in event_reasons(decided)
+    assert steps(decided, the_world) == [("drain", 1)]
+
+
 def test_during_the_window_nothing_moves_and_progressing_says_how_far_it_is() -> None:
-    baseline = (served(100) + served(100)).to_text()
+    baseline = window_from(served(100) + served(100))
     the_world = analysed({"serving_for": 30, "stats": served(25), "baseline": baseline})
 
     decided = plan(the_world.obj())
@@ -205,7 +227,7 @@ def test_during_the_window_nothing_moves_and_progressing_says_how_far_it_is() ->
 
 
 def test_a_canary_as_good_as_the_old_replicas_passes_and_the_rollout_goes_on() -> None:
-    baseline = (served(50) + served(50)).to_text()  # the old ones served 100 more since
+    baseline = window_from(served(50) + served(50))  # the old ones served 100 more since
     the_world = analysed({"serving_for": 70, "stats": served(40), "baseline": baseline})
 
     decided = plan(the_world.obj())
@@ -215,7 +237,7 @@ def test_a_canary_as_good_as_the_old_replicas_passes_and_the_rollout_goes_on() -
 
 
 def test_a_slower_canary_regresses_and_halts_the_rollout() -> None:
-    baseline = (served(50) + served(50)).to_text()
+    baseline = window_from(served(50) + served(50))
     slow = served(40, ttft=2.0)
     the_world = analysed({"serving_for": 70, "stats": slow, "baseline": baseline})
 
