@@ -309,7 +309,9 @@ def test_a_rollout_from_a_to_b_under_traffic_fails_nothing_and_b_answers(
     after = [a for a in answers if a.started > done]
     assert after and all(a.text == b_says for a in after), "an answer from A after the rollout"
     assert any(a.text == a_says for a in answers), "A never answered: the traffic began late"
-    assert events_with_reason(world, "CanaryPassed"), "the canary analysis never passed"
+    passed = events_with_reason(world, "CanaryPassed")
+    assert passed, "the canary analysis never passed"
+    FIGURES.append(f"canary of A -> B: {passed[-1]['message']}")
 
 
 def _rolled(world: OperatorWorld, old_templates: set[str]) -> bool:
