@@ -125,7 +125,11 @@ def test_too_few_gpus_cap_the_scale_up_with_the_reason_and_no_pod_churn(tmp_path
             )
             expect_no_churn(world, pods, seconds=3)
             gauges = operator_metrics(world.metrics_port)
-            assert gauges[("llamaops_autoscaler_capped", WHERE)] == 1
+            capped = [
+                gauges[("llamaops_autoscaler_capped", tuple(sorted((*WHERE, ("limit", limit)))))]
+                for limit in ("gpus", "maxReplicas")
+            ]
+            assert capped == [1, 0], "held by the GPUs, not by maxReplicas"
             assert gauges[("llamaops_autoscaler_desired_replicas", WHERE)] == 4
             assert gauges[("llamaops_autoscaler_queue_depth", WHERE)] >= 0
             assert gauges[

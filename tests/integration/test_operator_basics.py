@@ -145,6 +145,35 @@ def test_an_unknown_model_is_reported_as_invalid_spec_and_nothing_is_created(
         assert world.replica_pods("llama3-70b") == []
 
 
+def test_a_missing_token_secret_is_the_pods_config_error_and_a_condition_naming_it(
+    tmp_path: Path,
+) -> None:
+    manifest = _manifest()
+    manifest["spec"]["replicas"] = 1
+    manifest["spec"]["model"]["hfTokenSecretRef"] = {"name": "gated-token"}
+    (tmp_path / "gated.json").write_text(json.dumps(manifest))
+    with operator_world(tmp_path) as world:
+        world.kubectl("apply", "-f", str(tmp_path / "gated.json"))
+
+        degraded = world.wait_until(
+            lambda: _condition_with(world, "Degraded", "True", "ReplicaConfigError"),
+            60,
+            "Degraded=True ReplicaConfigError",
+        )
+        assert 'secret "gated-token" not found' in degraded["message"]
+        assert (
+            "spec.model.hfTokenSecretRef names Secret gated-token, key token" in degraded["message"]
+        )
+        pods = world.kubectl("get", "pods", "-l", "serving.llamaops.io/deployment=llama3-70b")
+        assert "CreateContainerConfigError" in pods.stdout
+
+        world.kubectl("create", "secret", "generic", "gated-token", "--from-literal=token=hf_x")
+        world.wait_until(lambda: world.ready_replicas("llama3-70b") == 1, 60, "1 ready")
+        world.wait_until(
+            lambda: _condition_with(world, "Degraded", "False", "AsExpected"), 30, "not degraded"
+        )
+
+
 def test_scale_up_and_down_and_delete_remove_everything(tmp_path: Path) -> None:
     with operator_world(tmp_path) as world:
         world.kubectl("apply", "-f", LLAMA_70B)

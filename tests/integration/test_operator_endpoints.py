@@ -65,19 +65,36 @@ def test_the_operator_serves_llamaops_metrics_and_healthz(tmp_path: Path) -> Non
             assert samples[("llamaops_placement_tensor_parallel_size", where)] == 4
             assert samples[("llamaops_gpus_allocated", where)] == 8
             ready = (("deployment", "llama3-70b"), ("namespace", "default"), ("state", "ready"))
-            wait_until(lambda: _ready_gauge(metrics_port, ready) == 2, 20, "2 replicas ready")
+            wait_until(lambda: _gauge(metrics_port, "llamaops_replicas", ready) == 2, 20, "2 ready")
+            assert _gauge(metrics_port, "llamaops_deployment_desired_replicas", where) == 2
+            available = [
+                _gauge(metrics_port, "llamaops_deployment_condition", _condition("Available", s))
+                for s in ("True", "False", "Unknown")
+            ]
+            assert available == [1, 0, 0], "one series per status, 1 for the current one"
+
+            world.kubectl("delete", "llama", "llama3-70b", "--wait=false")
+            gone = _condition("Available", "True")
+            wait_until(
+                lambda: _gauge(metrics_port, "llamaops_deployment_condition", gone) is None,
+                60,
+                "the deleted deployment's series dropped",
+            )
+            assert _gauge(metrics_port, "llamaops_replicas", ready) is None
         finally:
             operator.terminate()
             operator.wait(timeout=15)
 
 
-def _ready_gauge(port: int, labels: tuple[tuple[str, str], ...]) -> float | None:
+def _condition(condition: str, status: str) -> tuple[tuple[str, str], ...]:
+    labels = {"namespace": "default", "deployment": "llama3-70b"}
+    return tuple(sorted({**labels, "condition": condition, "status": status}.items()))
+
+
+def _gauge(port: int, name: str, labels: tuple[tuple[str, str], ...]) -> float | None:
     _, text = fetch(f"http://127.0.0.1:{port}/metrics")
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if (
-                sample.name == "llamaops_replicas"
-                and tuple(sorted(sample.labels.items())) == labels
-            ):
+            if sample.name == name and tuple(sorted(sample.labels.items())) == labels:
                 return sample.value
     return None

@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import os
+import random
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ def register(commands: Any) -> None:
         help="run the operator",
         description="Run the llamaops operator: watch LlamaDeployments and keep their vLLM "
         "replicas sized, healthy and reported. Logs in with in-cluster credentials, else the "
-        "kubeconfig. Uses kopf's peering for high availability when its CRDs exist.",
+        "kubeconfig. Alone by default; with --peering, several pods share the work through "
+        "kopf's peering: the one with the highest --priority acts, the others wait.",
     )
     parser.add_argument(
         "--kubeconfig",
@@ -42,8 +44,31 @@ def register(commands: Any) -> None:
         default=8081,
         help="liveness endpoint /healthz on this port (0: off)",
     )
+    parser.add_argument(
+        "--peering",
+        metavar="NAME",
+        help="join kopf's peering object NAME (a ClusterKopfPeering when watching every "
+        "namespace, a KopfPeering in each watched one; it must exist): only the pod with the "
+        "highest priority acts (default: run alone, never paused by another kopf operator)",
+    )
+    parser.add_argument(
+        "--priority",
+        type=_priority,
+        default=0,
+        help="this pod's peering priority, or 'random' (0 to 32767) so that every pod of a "
+        "Deployment has its own (default 0)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log kopf's details")
     parser.set_defaults(run=run)
+
+
+def _priority(text: str) -> int:
+    if text == "random":
+        return random.randint(0, 32767)
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'random', not {text!r}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
                 clusterwide=clusterwide,
                 namespaces=args.namespaces or (),
                 liveness_endpoint=liveness,
+                standalone=args.peering is None,
+                peering_name=args.peering,
+                priority=args.priority,
             )
         )
     except KeyboardInterrupt:

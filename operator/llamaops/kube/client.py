@@ -194,8 +194,7 @@ class Kube:
         read = {
             "Service": self.core.read_namespaced_service,
             "PodDisruptionBudget": self.policy.read_namespaced_pod_disruption_budget,
-            "Secret": self.core.read_namespaced_secret,
-        }[kind]
+        }[kind]  # never a Secret: the operator has no access to them (the chart's RBAC)
         try:
             response: Any = read(name, namespace, _preload_content=False)
         except ApiException as error:

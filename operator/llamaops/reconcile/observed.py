@@ -27,6 +27,9 @@ class ReplicaPod:
     node: str | None = None
     unschedulable_message: str | None = None  # PodScheduled=False message, when pending
     crash_looping: bool = False  # a container waits in CrashLoopBackOff
+    # A container waits in CreateContainerConfigError: the kubelet's message (a Secret or
+    # key it references is missing).
+    config_error: str | None = None
     restarts: int = 0
     drain_started: datetime | None = None  # when its drain began (annotation)
     warmup: str | None = None  # a rollout replica's warm-up: pending, passed, failed: why

@@ -48,6 +48,9 @@ WARMUP_FAILED = "WarmupFailed"  # False (rollout halted): a new replica's warm-u
 # --- Degraded -------------------------------------------------------------------------
 AS_EXPECTED = "AsExpected"  # False: no replica is failing
 REPLICA_CRASH_LOOPING = "ReplicaCrashLooping"  # True: a container waits in CrashLoopBackOff
+# True: a container cannot be created, its configuration is wrong (the pod's
+# CreateContainerConfigError: a Secret, such as the Hugging Face token's, is missing).
+REPLICA_CONFIG_ERROR = "ReplicaConfigError"
 # Degraded=True also takes ReplicaFailed and InvalidSpec.
 
 WARNING_REASONS = frozenset(
@@ -60,6 +63,7 @@ WARNING_REASONS = frozenset(
         INVALID_SPEC,
         REPLICAS_NOT_READY,
         REPLICA_CRASH_LOOPING,
+        REPLICA_CONFIG_ERROR,
         PROGRESS_DEADLINE_EXCEEDED,
         ROLLOUT_FAILED,
         ROLLOUT_BLOCKED,

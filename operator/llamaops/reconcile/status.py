@@ -148,6 +148,10 @@ def degraded_facts(inputs: StatusInputs) -> Facts:
             f"the {counted(len(groups.existing), 'replica')} that exist are left as they are"
         )
         return Facts(reasons.DEGRADED, True, reasons.INVALID_SPEC, message)
+    unstartable = [pod for pod in groups.current if pod.config_error]
+    if unstartable:
+        message = "; ".join(_config_error(inputs, p) for p in unstartable)
+        return Facts(reasons.DEGRADED, True, reasons.REPLICA_CONFIG_ERROR, message)
     looping = [pod for pod in groups.current + groups.draining if pod.crash_looping]
     if looping:
         message = "; ".join(f"Pod {p.name} crash-loops ({p.restarts} restarts)" for p in looping)
@@ -156,6 +160,17 @@ def degraded_facts(inputs: StatusInputs) -> Facts:
         message = "; ".join(f"Pod {p.name} failed{_on(p)}" for p in groups.failed)
         return Facts(reasons.DEGRADED, True, reasons.REPLICA_FAILED, message)
     return Facts(reasons.DEGRADED, False, reasons.AS_EXPECTED, "No replica is failing")
+
+
+def _config_error(inputs: StatusInputs, pod: ReplicaPod) -> str:
+    """`Pod x cannot start: secret "hf-token" not found`, and which field names it."""
+    message = f"Pod {pod.name} cannot start: {pod.config_error}"
+    ref = inputs.observed.deployment.spec.model.hf_token_secret_ref
+    if ref is not None and f'"{ref.name}"' in (pod.config_error or ""):
+        message += f" (spec.model.hfTokenSecretRef names Secret {ref.name}, key {ref.key})"
+    elif ref is not None and f"/{ref.name}" in (pod.config_error or ""):
+        message += f" (spec.model.hfTokenSecretRef names key {ref.key} of Secret {ref.name})"
+    return message
 
 
 def _starting(inputs: StatusInputs) -> str:

@@ -118,6 +118,7 @@ def _replacing(status: AutoscalerStatus) -> dict[str, Any]:
 def _gauges(namespace: str, name: str, decision: Decision, capped_by: str | None) -> None:
     labels = {"namespace": namespace, "deployment": name}
     metrics.AUTOSCALER_DESIRED.labels(**labels).set(decision.desired)
-    metrics.AUTOSCALER_CAPPED.labels(**labels).set(1 if capped_by else 0)
+    for limit in metrics.CAP_LIMITS:
+        metrics.AUTOSCALER_CAPPED.labels(**labels, limit=limit).set(int(capped_by == limit))
     if decision.load is not None:
         metrics.AUTOSCALER_QUEUE.labels(**labels).set(decision.load.queue)

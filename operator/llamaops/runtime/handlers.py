@@ -144,6 +144,7 @@ async def deleting(*, namespace: str | None, name: str, spec: Any, body: Any, **
         deletes = tuple(DeletePod(p["metadata"]["name"], why) for p in pods)
         await apply(kube, namespace, deletes, reconciler().http())
     kopf.info(body, reason="Deleted", message=f"Deleted the replicas of {name}")
+    metrics.forget_deployment(namespace, name)
 
 
 async def _busy(kube: Kube, body: Any, session: aiohttp.ClientSession) -> bool:

@@ -4,6 +4,8 @@ import contextlib
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from llamaops.reconcile import reasons
+
 RECONCILES = Counter(
     "llamaops_reconciles_total", "Reconciles of LlamaDeployments, by result", ["result"]
 )
@@ -14,6 +16,20 @@ RECONCILE_SECONDS = Histogram(
 )
 API_ERRORS = Counter("llamaops_api_errors_total", "Failed API calls", ["verb", "code"])
 REPLICAS = Gauge("llamaops_replicas", "Replica pods by state", ["namespace", "deployment", "state"])
+REPLICA_STATES = ("ready", "starting", "pending", "draining", "terminating")
+DESIRED = Gauge(
+    "llamaops_deployment_desired_replicas",
+    "Replicas wanted (spec.replicas)",
+    ["namespace", "deployment"],
+)
+# As kube-state-metrics does for Deployments: a series per condition and status, 1 for the
+# condition's current status and 0 for the others, so `== 1` selects the present state.
+CONDITION = Gauge(
+    "llamaops_deployment_condition",
+    "Each condition of a LlamaDeployment: 1 for its current status, 0 for the others",
+    ["namespace", "deployment", "condition", "status"],
+)
+CONDITION_STATUSES = ("True", "False", "Unknown")
 TENSOR_PARALLEL = Gauge(
     "llamaops_placement_tensor_parallel_size",
     "Tensor-parallel size of each replica",
@@ -42,9 +58,11 @@ AUTOSCALER_SCALE_EVENTS = Counter(
 )
 AUTOSCALER_CAPPED = Gauge(
     "llamaops_autoscaler_capped",
-    "1 while the autoscaler is held below what the load asks for (free GPUs or maxReplicas)",
-    ["namespace", "deployment"],
+    "1 while the autoscaler is held below what the load asks for, by this limit "
+    "(maxReplicas or gpus); 0 for the limit not holding it",
+    ["namespace", "deployment", "limit"],
 )
+CAP_LIMITS = ("maxReplicas", "gpus")
 
 
 ROLLOUT_IN_PROGRESS = Gauge(
@@ -55,6 +73,11 @@ ROLLOUT_IN_PROGRESS = Gauge(
 ROLLOUT_UPDATED = Gauge(
     "llamaops_rollout_updated_replicas",
     "Replicas on the spec's pod template and checkpoint",
+    ["namespace", "deployment"],
+)
+ROLLOUT_HALTED = Gauge(
+    "llamaops_rollout_halted",
+    "1 while a rollout is halted on a failed checkpoint (status.checkpoint.failed)",
     ["namespace", "deployment"],
 )
 ROLLOUT_FAILED = Counter(
@@ -72,12 +95,31 @@ ROLLOUT_STEP = Histogram(
 
 def forget_autoscaler(namespace: str, deployment: str) -> None:
     """Drop a deployment's autoscaler series: it is deleted, or autoscaling was turned off."""
-    for gauge in (AUTOSCALER_DESIRED, AUTOSCALER_QUEUE, AUTOSCALER_CAPPED):
+    for gauge in (AUTOSCALER_DESIRED, AUTOSCALER_QUEUE):
         with contextlib.suppress(KeyError):
             gauge.remove(namespace, deployment)
+    for limit in CAP_LIMITS:
+        with contextlib.suppress(KeyError):
+            AUTOSCALER_CAPPED.remove(namespace, deployment, limit)
     for direction in ("up", "down"):
         with contextlib.suppress(KeyError):
             AUTOSCALER_SCALE_EVENTS.remove(namespace, deployment, direction)
+
+
+def forget_deployment(namespace: str, deployment: str) -> None:
+    """Drop every series of a deleted deployment, so that no alert fires for it after."""
+    forget_autoscaler(namespace, deployment)
+    per_deployment = (DESIRED, TENSOR_PARALLEL, GPUS_ALLOCATED, ROLLOUT_HALTED)
+    for gauge in (*per_deployment, ROLLOUT_IN_PROGRESS, ROLLOUT_UPDATED):
+        with contextlib.suppress(KeyError):
+            gauge.remove(namespace, deployment)
+    for state in REPLICA_STATES:
+        with contextlib.suppress(KeyError):
+            REPLICAS.remove(namespace, deployment, state)
+    for condition in reasons.CONDITION_TYPES:
+        for status in CONDITION_STATUSES:
+            with contextlib.suppress(KeyError):
+                CONDITION.remove(namespace, deployment, condition, status)
 
 
 def api_error(verb: str, code: str) -> None:

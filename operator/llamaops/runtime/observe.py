@@ -59,9 +59,14 @@ def replica_pod(
     conditions = {c.get("type"): c for c in status.get("conditions") or []}
     node = spec.get("nodeName")
     scheduled = conditions.get("PodScheduled", {})
-    waiting = [
-        ((c.get("state") or {}).get("waiting") or {}).get("reason")
-        for c in status.get("containerStatuses") or []
+    states = [
+        (c.get("state") or {}).get("waiting") or {} for c in status.get("containerStatuses") or []
+    ]
+    waiting = [state.get("reason") for state in states]
+    config_errors = [
+        str(state.get("message") or state.get("reason"))
+        for state in states
+        if state.get("reason") == "CreateContainerConfigError"
     ]
     lost = bool(node) and node not in ready_nodes and bool(conditions)
     return ReplicaPod(
@@ -80,6 +85,7 @@ def replica_pod(
             scheduled.get("message") if scheduled.get("status") == "False" else None
         ),
         crash_looping="CrashLoopBackOff" in waiting,
+        config_error=config_errors[0] if config_errors else None,
         restarts=sum(int(c.get("restartCount", 0)) for c in status.get("containerStatuses") or []),
         drain_started=_time(annotations.get(names.ANNOTATION_DRAIN_STARTED)),
         warmup=annotations.get(names.ANNOTATION_WARMUP),

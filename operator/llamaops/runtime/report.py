@@ -60,10 +60,19 @@ def _gauges(namespace: str, name: str, observed: Observed, plan: Plan) -> None:
     for state, count in states.items():
         metrics.REPLICAS.labels(namespace=namespace, deployment=name, state=state).set(count)
     labels = {"namespace": namespace, "deployment": name}
+    metrics.DESIRED.labels(**labels).set(plan.status.desired_replicas or 0)
+    current = {c.type: c.status for c in plan.status.conditions}
+    for condition in reasons.CONDITION_TYPES:
+        for status in metrics.CONDITION_STATUSES:
+            on = current.get(condition, "Unknown") == status
+            metrics.CONDITION.labels(**labels, condition=condition, status=status).set(int(on))
     progressing = [c for c in plan.status.conditions if c.type == "Progressing"]
     rolling = bool(progressing) and progressing[0].reason == reasons.ROLLING_OUT
     metrics.ROLLOUT_IN_PROGRESS.labels(**labels).set(1 if rolling else 0)
     metrics.ROLLOUT_UPDATED.labels(**labels).set(plan.status.updated_replicas or 0)
+    checkpoint = plan.status.checkpoint
+    halted = checkpoint is not None and checkpoint.failed is not None
+    metrics.ROLLOUT_HALTED.labels(**labels).set(int(halted))
     for event in plan.events:
         if event.reason == reasons.ROLLOUT_FAILED:
             metrics.ROLLOUT_FAILED.labels(**labels).inc()

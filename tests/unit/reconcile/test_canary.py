@@ -94,12 +94,12 @@ def test_counts_come_from_the_engines_exposition_and_windows_are_differences() -
     metrics = EngineMetrics("m", running=lambda: 0, waiting=lambda: 0, kv_usage=lambda: 0.0)
     for _ in range(9):
         metrics.first_token(0.03)
-        metrics.finished("stop", 1.0)
-    metrics.finished("error", 1.0)
+        metrics.finished("stop", 1.0, per_output_token=0.03)
+    metrics.finished("error", 1.0, per_output_token=0.0)
     before = stats_of(metrics.exposition().decode())
     for _ in range(10):
         metrics.first_token(3.0)
-        metrics.finished("length", 4.0)
+        metrics.finished("length", 4.0, per_output_token=0.03)
     after = stats_of(metrics.exposition().decode())
 
     assert before is not None and after is not None

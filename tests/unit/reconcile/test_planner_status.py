@@ -171,6 +171,25 @@ def test_replicas_on_an_older_template_are_a_rollout_in_progress() -> None:
             id="crash loop",
         ),
         pytest.param(
+            cluster()
+            .deployment(replicas=1, **{"model.hfTokenSecretRef": {"name": "hf-token"}})
+            .with_loading_pods(1, config_error='secret "hf-token" not found'),
+            reasons.REPLICA_CONFIG_ERROR,
+            'cannot start: secret "hf-token" not found (spec.model.hfTokenSecretRef names '
+            "Secret hf-token, key token)",
+            id="a missing token Secret",
+        ),
+        pytest.param(
+            cluster()
+            .deployment(replicas=1, **{"model.hfTokenSecretRef": {"name": "hf-token"}})
+            .with_loading_pods(
+                1, config_error="couldn't find key token in Secret default/hf-token"
+            ),
+            reasons.REPLICA_CONFIG_ERROR,
+            "(spec.model.hfTokenSecretRef names key token of Secret hf-token)",
+            id="a token Secret without the key",
+        ),
+        pytest.param(
             cluster().deployment(replicas=2).with_ready_pods(1).with_failed_pods(1),
             reasons.REPLICA_FAILED,
             "failed on node node-0",

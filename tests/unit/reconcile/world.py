@@ -40,6 +40,7 @@ class PodSketch:
     terminating: bool = False
     serving: bool = True
     crash_looping: bool = False
+    config_error: str | None = None  # the kubelet's CreateContainerConfigError message
     in_flight: int | None = 0
     draining_for: float | None = None  # seconds since its drain started
     age: float = 3600.0  # seconds since it was created
@@ -238,6 +239,7 @@ class World:
             node=node,
             unschedulable_message=sketch.unschedulable_message,
             crash_looping=sketch.crash_looping,
+            config_error=sketch.config_error,
             restarts=7 if sketch.crash_looping else 0,
             drain_started=started,
             in_flight=sketch.in_flight,
