@@ -63,8 +63,15 @@ class RunningCluster:
 
 @contextmanager
 def running_cluster(
-    tmp_path: Path, cluster_file: str | ClusterFile, speed: float = 20.0
+    tmp_path: Path,
+    cluster_file: str | ClusterFile,
+    speed: float = 20.0,
+    *,
+    authorize: bool = False,
+    address: tuple[str, int] = ("127.0.0.1", 0),
 ) -> Iterator[RunningCluster]:
+    """`authorize`: the API server checks tokens and RBAC (over https); the kubeconfig is
+    the admin's. `address`: where the API server listens (port 0: a free one)."""
     config = (
         cluster_file
         if isinstance(cluster_file, ClusterFile)
@@ -72,7 +79,12 @@ def running_cluster(
     )
     kubeconfig = tmp_path / "kubeconfig"
     with BackgroundApiServer(
-        kubeconfig=kubeconfig, clock=Clock(speed), bookmark_interval=1.0
+        kubeconfig=kubeconfig,
+        host=address[0],
+        port=address[1],
+        clock=Clock(speed),
+        bookmark_interval=1.0,
+        authorize=authorize,
     ) as api:
         assert api.server is not None
         cluster = LocalCluster(config, api.server)

@@ -30,11 +30,17 @@ class OperatorWorld:
         self.metrics_port = 0  # 0: any free port; set one to scrape the operator's metrics
         self._output: Any = None
 
-    def start_operator(self) -> None:
-        env = {k: v for k, v in os.environ.items() if k != "KUBERNETES_SERVICE_HOST"}
+    def start_operator(
+        self, command: list[str] | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        """`llamaops run` as the admin; or `command` (another kubeconfig, other flags) with
+        `env` (default: this process's, never in-cluster)."""
+        if env is None:
+            env = {k: v for k, v in os.environ.items() if k != "KUBERNETES_SERVICE_HOST"}
         self._output = self.log.open("a")
         self.process = subprocess.Popen(
-            [
+            command
+            or [
                 str(LLAMAOPS),
                 "run",
                 "--kubeconfig",
@@ -110,12 +116,20 @@ def operator_world(
     tmp_path: Path,
     cluster_file: str | ClusterFile = "e2e/clusters/h100-2x8.yaml",
     speed: float = 20.0,
+    *,
+    authorize: bool = False,
+    start: bool = True,
+    address: tuple[str, int] = ("127.0.0.1", 0),
 ) -> Iterator[OperatorWorld]:
-    with running_cluster(tmp_path, cluster_file, speed=speed) as cluster:
+    """`start=False`: the test starts the operator itself (world.start_operator)."""
+    with running_cluster(
+        tmp_path, cluster_file, speed, authorize=authorize, address=address
+    ) as cluster:
         cluster.kubectl("apply", "-f", str(REPO / "crds"))
         cluster.kubectl("create", "secret", "generic", "hf-token", "--from-literal=token=t")
         world = OperatorWorld(cluster, tmp_path / "operator.log")
-        world.start_operator()
+        if start:
+            world.start_operator()
         try:
             yield world
         finally:

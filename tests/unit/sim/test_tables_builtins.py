@@ -40,6 +40,17 @@ COLUMNS = [
     ),
     ("Lease", ["Name", "Holder", "Age"], []),
     ("CustomResourceDefinition", ["Name", "Created At"], []),
+    ("ServiceAccount", ["Name", "Secrets", "Age"], []),
+    ("Role", ["Name", "Created At"], []),
+    ("ClusterRole", ["Name", "Created At"], []),
+    ("RoleBinding", ["Name", "Role", "Age"], ["Users", "Groups", "ServiceAccounts"]),
+    ("ClusterRoleBinding", ["Name", "Role", "Age"], ["Users", "Groups", "ServiceAccounts"]),
+    (
+        "Deployment",
+        ["Name", "Ready", "Up-to-date", "Available", "Age"],
+        ["Containers", "Images", "Selector"],
+    ),
+    ("SelfSubjectAccessReview", ["Name", "Created At"], []),
 ]
 
 

@@ -40,7 +40,8 @@ class BackgroundApiServer:
         self.server = self.run(self._make_server)
         self.url = self.run(lambda: self.server.start(self.host, self.port))  # type: ignore[union-attr]
         if self.kubeconfig is not None:
-            write_kubeconfig(self.kubeconfig, self.url)
+            served = self.server.certificate
+            write_kubeconfig(self.kubeconfig, self.url, served.cert_pem if served else None)
         return self
 
     def stop(self) -> None:

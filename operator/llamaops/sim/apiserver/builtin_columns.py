@@ -2,13 +2,19 @@
 
 Mirrors kubernetes' pkg/printers/internalversion/printers.go as the server runs it
 (always wide: `priority: 1` marks the columns kubectl shows only with `-o wide`). The Pod
-printer lives in pod_columns.py, Services' and endpoints' in network_columns.py, the shared
+printer lives in pod_columns.py, Services' and endpoints' in network_columns.py,
+ServiceAccounts', bindings' and Deployments' in access_columns.py, the shared
 columns and ages in columns.py. Kinds without a printer (and CustomResourceDefinitions) get
 the default convertor's Name and Created At.
 """
 
 from datetime import datetime
 
+from llamaops.sim.apiserver.access_columns import (
+    BINDING_PRINTER,
+    DEPLOYMENT_PRINTER,
+    SERVICE_ACCOUNT_PRINTER,
+)
 from llamaops.sim.apiserver.columns import (
     AGE,
     DEFAULT,
@@ -218,6 +224,10 @@ PRINTERS: dict[tuple[str, str], Printer] = {
         pod_disruption_budget_cells,
     ),
     ("coordination.k8s.io", "Lease"): Printer((NAME, column("Holder"), AGE), lease_cells),
+    ("", "ServiceAccount"): SERVICE_ACCOUNT_PRINTER,
+    ("rbac.authorization.k8s.io", "RoleBinding"): BINDING_PRINTER,
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"): BINDING_PRINTER,
+    ("apps", "Deployment"): DEPLOYMENT_PRINTER,
 }
 
 

@@ -112,6 +112,10 @@ def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 
 
+def unauthorized() -> ApiError:
+    return ApiError(401, "Unauthorized", "Unauthorized")
+
+
 def forbidden(message: str, details: dict[str, Any] | None = None) -> ApiError:
     return ApiError(403, "Forbidden", message, details)
 

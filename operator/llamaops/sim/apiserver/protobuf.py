@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from llamaops.sim.apiserver.protobuf_access import ACCESS_KINDS
 from llamaops.sim.apiserver.protobuf_kinds import (
     INT_OR_STRING_FIELDS,
     KINDS,
@@ -57,9 +58,9 @@ def decode(body: bytes) -> dict[str, Any]:
             encoding = _text(_bytes(value, wire, "contentEncoding"), "contentEncoding")
     if encoding:
         raise ProtobufError(f"content encoding {encoding!r} is not supported")
-    table = KINDS.get((api_version, kind))
+    table = READABLE.get((api_version, kind))
     if table is None:
-        readable = ", ".join(sorted(name for _, name in KINDS))
+        readable = ", ".join(sorted(name for _, name in READABLE))
         raise ProtobufError(
             f"kind {kind or '(none)'} of apiVersion {api_version or '(none)'} cannot be read "
             f"from protobuf (readable: {readable}); send it as JSON"
@@ -67,6 +68,7 @@ def decode(body: bytes) -> dict[str, Any]:
     return {"apiVersion": api_version, "kind": kind, **_message(raw, table, kind)}
 
 
+READABLE = {**KINDS, **ACCESS_KINDS}
 _TYPE_META: Message = {
     1: Field("apiVersion", Shape.STRING),
     2: Field("kind", Shape.STRING),

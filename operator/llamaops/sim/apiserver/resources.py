@@ -93,6 +93,10 @@ def _core(kind: str, plural: str, namespaced: bool = True, **extra: Any) -> Reso
     return ResourceType("", "v1", kind, plural, namespaced, **extra)
 
 
+def _rbac(kind: str, plural: str, namespaced: bool) -> ResourceType:
+    return ResourceType("rbac.authorization.k8s.io", "v1", kind, plural, namespaced)
+
+
 BUILTINS: tuple[ResourceType, ...] = (
     _core("Namespace", "namespaces", False, short_names=("ns",), subresources=("status",)),
     _core("Node", "nodes", False, short_names=("no",), subresources=("status",)),
@@ -110,6 +114,32 @@ BUILTINS: tuple[ResourceType, ...] = (
     _core("Event", "events", short_names=("ev",)),
     _core("ConfigMap", "configmaps", short_names=("cm",)),
     _core("Secret", "secrets"),
+    _core("ServiceAccount", "serviceaccounts", short_names=("sa",), subresources=("token",)),
+    _rbac("Role", "roles", True),
+    _rbac("RoleBinding", "rolebindings", True),
+    _rbac("ClusterRole", "clusterroles", False),
+    _rbac("ClusterRoleBinding", "clusterrolebindings", False),
+    # `kubectl auth can-i`: answered from RBAC (auth.py), never stored.
+    ResourceType(
+        "authorization.k8s.io",
+        "v1",
+        "SelfSubjectAccessReview",
+        "selfsubjectaccessreviews",
+        False,
+        verbs=("create",),
+    ),
+    # Stored, with no controller: the chart's operator Deployment is applied and read.
+    ResourceType(
+        "apps",
+        "v1",
+        "Deployment",
+        "deployments",
+        True,
+        short_names=("deploy",),
+        categories=("all",),
+        subresources=("status",),
+        tracks_generation=True,
+    ),
     ResourceType(
         "discovery.k8s.io",
         "v1",

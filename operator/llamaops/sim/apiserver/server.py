@@ -9,8 +9,22 @@ from typing import Any
 
 from aiohttp import web
 
-from llamaops.sim.apiserver import discovery, openapi_docs, subresources, wire
-from llamaops.sim.apiserver.errors import ApiError, bad_request, method_not_allowed
+from llamaops.sim.apiserver import discovery, openapi_docs, rbac, subresources, wire
+from llamaops.sim.apiserver.auth import (
+    ADMIN,
+    PUBLIC_PATHS,
+    REVIEWS,
+    Auth,
+    policy_of,
+    self_review,
+)
+from llamaops.sim.apiserver.errors import (
+    ApiError,
+    bad_request,
+    forbidden,
+    method_not_allowed,
+    unauthorized,
+)
 from llamaops.sim.apiserver.faults import Faults
 from llamaops.sim.apiserver.lifecycle import Lifecycle
 from llamaops.sim.apiserver.objects import Objects
@@ -19,6 +33,7 @@ from llamaops.sim.apiserver.registry import Registry
 from llamaops.sim.apiserver.selectors import parse_field_selector, parse_label_selector
 from llamaops.sim.apiserver.store import Obj, Store, Watch
 from llamaops.sim.apiserver.tables import table
+from llamaops.sim.apiserver.tls import ServingCertificate, self_signed
 from llamaops.sim.apiserver.watch import WatchStream
 from llamaops.sim.clock import Clock
 
@@ -32,9 +47,16 @@ class ApiServer:
     """A Kubernetes API emulator served over HTTP."""
 
     def __init__(
-        self, clock: Clock | None = None, bookmark_interval: float = 10.0, history_size: int = 10000
+        self,
+        clock: Clock | None = None,
+        bookmark_interval: float = 10.0,
+        history_size: int = 10000,
+        authorize: bool = False,
     ) -> None:
         self.clock = clock or Clock()
+        self.auth = Auth(enforce=authorize)
+        # Tokens need TLS (client-go sends none over plain HTTP): then https, self-signed.
+        self.certificate: ServingCertificate | None = None  # made by start(), for its host
         self.store = Store(history_size)
         self.registry = Registry()
         self.api = Objects(self.store, self.registry, self.clock)
@@ -50,7 +72,9 @@ class ApiServer:
 
     # --- serving -----------------------------------------------------------------------
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._errors], client_max_size=64 * 1024**2)
+        app = web.Application(
+            middlewares=[self._errors, self._authenticate], client_max_size=64 * 1024**2
+        )
         app.router.add_get("/version", self._version)
         app.router.add_get("/healthz", self._ok)
         app.router.add_get("/livez", self._ok)
@@ -69,18 +93,28 @@ class ApiServer:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
+        if self.auth.enforce:
+            self.certificate = self_signed(host)
+        tls = self.certificate.context if self.certificate is not None else None
+        site = web.TCPSite(self._runner, host, port, ssl_context=tls)
         await site.start()
         bound = self._runner.addresses[0]
-        self.url = f"http://{host}:{bound[1]}"
+        self.url = f"{'https' if tls else 'http'}://{host}:{bound[1]}"
         return self.url
 
     async def stop(self) -> None:
         self.faults.resume()
         self.faults.close_watches()
         if self._runner is not None:
+            # A TLS close waits for the client's close_notify, which an idle client never
+            # sends: abort the connections still open, or their sockets outlive the loop.
+            served = self._runner.server
+            open_transports = [c.transport for c in served.connections] if served else []
             await self._runner.cleanup()
             self._runner = None
+            for transport in open_transports:
+                if transport is not None:
+                    transport.abort()
 
     # --- middleware --------------------------------------------------------------------
     @web.middleware
@@ -96,6 +130,36 @@ class ApiServer:
             log.exception("internal error on %s %s", request.method, request.path)
             failure = ApiError(500, "InternalError", f"Internal error occurred: {error}")
             return web.json_response(failure.status(), status=500)
+
+    @web.middleware
+    async def _authenticate(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        public = request.path in PUBLIC_PATHS
+        if (
+            self.auth.enforce
+            and not public
+            and not self.auth.user(request.headers.get("Authorization"))
+        ):
+            raise unauthorized()
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    def _authorize(self, request: web.Request, target: Target, verb: str) -> None:
+        """RBAC (rbac.py) when the server enforces it; every decision goes to the audit."""
+        resource = target.resource
+        if not self.auth.enforce or resource.group == REVIEWS:
+            return  # every authenticated user may ask what it may do (system:basic-user)
+        user = self.auth.user(request.headers.get("Authorization")) or ADMIN  # authenticated
+        asked = rbac.Attributes(
+            verb, resource.group, resource.plural, target.subresource, target.namespace, target.name
+        )
+        allowed = rbac.allowed(user, asked, policy_of(self.registry, self.store))
+        self.auth.record(user, asked, allowed)
+        if not allowed:
+            details = {"kind": resource.plural, "group": resource.group}
+            raise forbidden(
+                rbac.forbidden_message(user, asked),
+                {**details, "name": target.name} if target.name else details,
+            )
 
     # --- discovery ---------------------------------------------------------------------
     async def _ok(self, request: web.Request) -> web.Response:
@@ -133,6 +197,7 @@ class ApiServer:
         target = parse(request.path, self.registry)
         query = dict(request.query)
         verb = wire.verb(request.method, target, query)
+        self._authorize(request, target, verb)
         await self.faults.before(verb, target.resource.plural)
         if verb == "watch":
             return await self._watch(request, target, query)
@@ -226,6 +291,13 @@ class ApiServer:
         self, request: web.Request, target: Target, query: dict[str, str]
     ) -> web.Response:
         resource = target.resource
+        if target.subresource == "token":
+            assert target.name is not None
+            account = self.api.get(resource, target.namespace or "", target.name)
+            body = await wire.body(request)
+            token = self.auth.issue(target.namespace or "", target.name)
+            answer = subresources.token_request(self.api, account, body, token)
+            return wire.respond(answer, status=201)
         if target.subresource in ("binding", "eviction"):
             assert target.name is not None
             pod = self.api.get(resource, target.namespace or "", target.name)
@@ -237,6 +309,10 @@ class ApiServer:
             )
         if target.name is not None:
             raise method_not_allowed()
+        if resource.group == REVIEWS:
+            user = self.auth.user(request.headers.get("Authorization")) or ADMIN
+            policy = policy_of(self.registry, self.store)
+            return wire.respond(self_review(user, await wire.body(request), policy), 201)
         if resource.namespaced and target.namespace is None:
             raise bad_request("the namespace of the object must be given in the URL")
         body = await wire.body(request)

@@ -3,6 +3,7 @@
 import copy
 import json
 import math
+from datetime import timedelta
 from typing import Any
 
 from llamaops.sim.apiserver.errors import ApiError, bad_request, conflict, too_many_requests
@@ -108,6 +109,23 @@ def bind(api: Objects, resource: ResourceType, pod: Obj, binding: Obj) -> Obj:
     new["status"]["conditions"] = conditions
     api.commit_update(resource, pod, new, INTERNAL)
     return success(resource, pod)
+
+
+def token_request(api: Objects, account: Obj, request: Obj, token: str) -> Obj:
+    """A TokenRequest answered (authentication.k8s.io/v1), as `kubectl create token` reads
+    it. The token is opaque and does not expire while the server runs (auth.py)."""
+    spec = dict(request.get("spec") or {})
+    seconds = int(spec.get("expirationSeconds") or 3600)
+    spec["expirationSeconds"] = seconds
+    meta = account["metadata"]
+    expires = api.clock.now() + timedelta(seconds=seconds)
+    return {
+        "kind": "TokenRequest",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {"name": meta["name"], "namespace": meta["namespace"]},
+        "spec": spec,
+        "status": {"token": token, "expirationTimestamp": timestamp(expires)},
+    }
 
 
 def evict(

@@ -1,8 +1,9 @@
 """One pod on one node, from ContainerCreating to gone: what a kubelet does for it.
 
 Containers start after a short creation delay; probes decide readiness and liveness;
-a container that exits (or fails its liveness probe) restarts after a doubling back-off
-(10 s up to 5 min, CrashLoopBackOff meanwhile); deletion sends SIGTERM, waits the grace
+a container whose Secret is missing waits in CreateContainerConfigError until it
+exists; a container that exits (or fails its liveness probe) restarts after a doubling
+back-off (10 s up to 5 min, CrashLoopBackOff meanwhile); deletion sends SIGTERM, waits the grace
 period, then SIGKILL, and finally removes the pod.
 """
 
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from llamaops.sim.clock import timestamp
 from llamaops.sim.cluster import pod_status
+from llamaops.sim.cluster.container_config import REASON as CONFIG_ERROR
+from llamaops.sim.cluster.container_config import config_error
 from llamaops.sim.cluster.containers import Container
 from llamaops.sim.cluster.probes import ProbeSpec, check, until_started, watch_probe
 
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 CREATE_SECONDS = 1.0
 BACKOFF_START, BACKOFF_MAX = 10.0, 300.0
+CONFIG_RETRY_SECONDS = 2.0  # the kubelet's next sync of a pod it could not start
 
 
 class PodWorker:
@@ -64,6 +68,8 @@ class PodWorker:
     async def _run_container(self, spec: Obj) -> None:
         name = spec["name"]
         while not self.deleting.is_set():
+            if await self._misconfigured(spec):
+                continue
             container = self.kubelet.container_for(self.pod, spec, self.ip)
             self.containers[name] = container
             await container.start()
@@ -91,6 +97,20 @@ class PodWorker:
                 await self._stop(name, container)
             if not await self._after_exit(spec, container.exited.result()):
                 return
+
+    async def _misconfigured(self, spec: Obj) -> bool:
+        """A Secret the container needs is missing: wait in CreateContainerConfigError
+        (a Warning Event when the problem is new) and let the caller try again."""
+        name = spec["name"]
+        problem = config_error(self.pod, spec, lambda ns, n: self.api.get("secrets", ns, n))
+        if problem is None:
+            return False
+        if self.states[name] != pod_status.waiting(CONFIG_ERROR, problem):
+            self.states[name] = pod_status.waiting(CONFIG_ERROR, problem)
+            self.publish()
+            self.api.event(self.pod, "Failed", f"Error: {problem}", kind="Warning")
+        await self._wait_or_deleted(CONFIG_RETRY_SECONDS)
+        return True
 
     async def _after_exit(self, spec: Obj, code: int) -> bool:
         """Record the exit; back off and return True to restart, False to stay down."""

@@ -36,15 +36,14 @@ The operator is never told it runs here: it renders the same pod as for a GPU no
 import base64
 import binascii
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from llamaops.sim.cluster.config import Engine
+from llamaops.sim.cluster.container_config import SecretReader
 from llamaops.sim.engine.args import serve_arguments
 
 Obj = dict[str, Any]
-SecretReader = Callable[[str, str], Obj | None]  # (namespace, name) -> the Secret
 
 
 @dataclass(frozen=True)
