@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test unit lint typecheck bench crd clean vllm-env
+.PHONY: help demo test unit lint typecheck bench crd clean vllm-env promtool dashboards image
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,12 +52,36 @@ $(CHECKPOINTS)/tiny-broken/config.json: CHECKPOINT_ARGS = --seed 3 --broken
 
 vllm-env: $(foreach c,tiny-a tiny-b tiny-broken,$(CHECKPOINTS)/$(c)/config.json) ## the real vLLM (CPU) in .venv-vllm/ and its tiny checkpoints
 
+# Debian's prometheus brings promtool; the alert-rule tests and the real-Prometheus tests
+# need both. Installed once, by this target, when missing.
+PROMETHEUS := /usr/bin/prometheus
+
+$(PROMETHEUS):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null)
+
+promtool: $(PROMETHEUS) ## Prometheus and promtool (Debian's package)
+
+# The operator's OCI image, built without a container daemon (image/build.sh): Debian's
+# mmdebstrap and umoci, installed once by these rules. Rebuilt when the package changes.
+IMAGE := build/image
+IMAGE_TOOLS := /usr/bin/mmdebstrap /usr/bin/umoci
+
+$(IMAGE_TOOLS):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap umoci >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap umoci >/dev/null)
+
+$(IMAGE)/index.json: $(STAMP) $(IMAGE_TOOLS) image/build.sh pyproject.toml $(shell find operator/llamaops -name '*.py')
+	image/build.sh $(BIN)/python $(IMAGE)
+
+image: $(IMAGE)/index.json ## the operator's OCI image in build/image (no container daemon needed)
+
 DURATION ?= 110
 
 demo: $(STAMP) ## the local cluster, the operator and traffic, live, for $(DURATION) s (DURATION=0: until Ctrl-C)
 	$(BIN)/llamaops demo $(if $(filter 0,$(DURATION)),,--duration $(DURATION))
 
-test: lint typecheck vllm-env ## lint, type-check, then run every test (the real vLLM suite too)
+test: lint typecheck vllm-env promtool image ## lint, type-check, then run every test (the real vLLM suite too)
 	$(BIN)/python -m pytest
 
 unit: $(STAMP) ## only the unit tests (seconds)
@@ -77,8 +101,12 @@ bench: $(BENCH_STAMP) ## run the benchmarks; figures go to benchmarks/results/
 	$(BIN)/python benchmarks/autoscale.py
 	$(BIN)/python benchmarks/rollout.py
 
-crd: $(STAMP) ## regenerate crds/ from the API models
-	$(BIN)/llamaops crd > crds/llamadeployments.serving.llamaops.io.yaml
+dashboards: $(STAMP) ## regenerate the Grafana dashboards' JSON in charts/llamaops/dashboards/
+	$(BIN)/python -m llamaops.dashboards charts/llamaops/dashboards
 
-clean: ## remove the virtualenv and caches
-	rm -rf $(VENV) $(VLLM_VENV) .mypy_cache .ruff_cache .pytest_cache
+crd: $(STAMP) ## regenerate crds/ (and the chart's copy) from the API models
+	$(BIN)/llamaops crd > crds/llamadeployments.serving.llamaops.io.yaml
+	cp crds/llamadeployments.serving.llamaops.io.yaml charts/llamaops/crds/
+
+clean: ## remove the virtualenvs, the image and caches
+	rm -rf $(VENV) $(VLLM_VENV) build .mypy_cache .ruff_cache .pytest_cache
