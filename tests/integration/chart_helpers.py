@@ -20,11 +20,15 @@ USER = f"system:serviceaccount:{NAMESPACE}:{ACCOUNT}"
 
 
 def install(world: OperatorWorld, objects: list[dict[str, Any]], folder: Path) -> None:
-    """The namespace, then the chart's objects, applied by the admin (the CRDs are there)."""
+    """The namespace, then the chart's objects, applied by the admin (the CRDs are there);
+    its hooks (the peering objects) after the rest, as Helm runs post-install hooks."""
     world.kubectl("create", "namespace", NAMESPACE)
-    manifest = folder / "chart.yaml"
-    manifest.write_text(yaml.safe_dump_all(objects))
-    world.kubectl("apply", "-f", str(manifest))
+    hooks = [o for o in objects if "helm.sh/hook" in (o["metadata"].get("annotations") or {})]
+    for name, part in (("chart", [o for o in objects if o not in hooks]), ("hooks", hooks)):
+        if part:
+            manifest = folder / f"{name}.yaml"
+            manifest.write_text(yaml.safe_dump_all(part))
+            world.kubectl("apply", "-f", str(manifest))
 
 
 def account_token(world: OperatorWorld) -> str:
