@@ -84,7 +84,7 @@ demo: $(STAMP) ## the local cluster, the operator and traffic, live, for $(DURAT
 test: lint typecheck vllm-env promtool image ## lint, type-check, then run every test (the real vLLM suite too)
 	$(BIN)/python -m pytest
 
-unit: $(STAMP) ## only the unit tests (seconds)
+unit: $(STAMP) $(PROMETHEUS) ## only the unit tests (seconds)
 	$(BIN)/python -m pytest tests/unit
 
 lint: $(STAMP) ## ruff, and the import walls between the layers

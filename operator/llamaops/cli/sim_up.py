@@ -56,6 +56,11 @@ async def _serve(config: Any, args: argparse.Namespace) -> int:
         "sim.llamaops.io/proxy-url",
         flush=True,
     )
+    print(
+        f"  Prometheus http_sd_configs: {cluster.discovery.url}/pod, "
+        f"{cluster.discovery.url}/endpoints",
+        flush=True,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

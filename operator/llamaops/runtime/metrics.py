@@ -9,6 +9,8 @@ from llamaops.reconcile import reasons
 RECONCILES = Counter(
     "llamaops_reconciles_total", "Reconciles of LlamaDeployments, by result", ["result"]
 )
+for _result in ("ok", "error"):  # both from the start: an error share reads 0, not no data
+    RECONCILES.labels(result=_result)
 RECONCILE_SECONDS = Histogram(
     "llamaops_reconcile_duration_seconds",
     "Time one reconcile takes",

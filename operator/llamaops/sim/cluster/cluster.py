@@ -2,8 +2,8 @@
 
 `LocalCluster(config, server)` creates the nodes of the cluster file, and runs a kubelet
 and a heartbeat per node, the scheduler, the node lifecycle controller, the endpoints
-controller and a proxy per Service, all on the emulator's event loop. It can fail, drain
-and restore nodes, and add new ones.
+controller, a proxy per Service and Prometheus' service discovery (`discovery.url`), all
+on the emulator's event loop. It can fail, drain and restore nodes, and add new ones.
 """
 
 import asyncio
@@ -21,6 +21,7 @@ from llamaops.sim.cluster.engines import EngineRuntime
 from llamaops.sim.cluster.kubelet import Kubelet
 from llamaops.sim.cluster.node_lifecycle import NodeLifecycle
 from llamaops.sim.cluster.nodes import Heartbeat, node_object
+from llamaops.sim.cluster.prometheus_sd_server import PrometheusDiscovery
 from llamaops.sim.cluster.proxy import Proxies
 from llamaops.sim.cluster.scheduler import Scheduler
 
@@ -39,6 +40,7 @@ class LocalCluster:
         self.lifecycle = NodeLifecycle(self.api, config.node_grace_seconds)
         self.endpoints = EndpointsController(self.api)
         self.proxies = Proxies(self.api)
+        self.discovery = PrometheusDiscovery(self.api)
         self.heartbeats: dict[str, Heartbeat] = {}
         self.kubelets: dict[str, Kubelet] = {}
         self._ordinal = 0
@@ -51,6 +53,7 @@ class LocalCluster:
         self.lifecycle.start()
         self.endpoints.start()
         self.proxies.start()
+        await self.discovery.start()
 
     async def stop(self) -> None:
         for kubelet in self.kubelets.values():
@@ -59,6 +62,7 @@ class LocalCluster:
             await heartbeat.stop()
         for part in (self.scheduler, self.lifecycle, self.endpoints, self.proxies):
             await part.stop()
+        await self.discovery.stop()
         await self.runtime.close()
 
     async def add_node(self, pool_name: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 from llamaops.sim.clock import Clock
 from llamaops.sim.engine.batching import Batcher, Sequence, StepPlan, StepResult
-from llamaops.sim.engine.metrics import EngineMetrics
+from llamaops.sim.engine.metrics import EngineMetrics, time_per_output_token
 
 
 class RequestFailedError(Exception):
@@ -91,7 +91,7 @@ class EngineCore:
         """The client went away: vLLM aborts the request and frees its cache."""
         if handle.seq.finish_reason is None and self.batcher.abort(handle.seq):
             self._handles.pop(handle.seq, None)
-            self.metrics.finished("abort", self.clock.monotonic() - handle.seq.arrived_at)
+            self._finished(handle.seq, "abort", self.clock.monotonic())
 
     def fail_all(self, message: str) -> None:
         """Every running and waiting request fails with `message`."""
@@ -100,7 +100,7 @@ class EngineCore:
             handle = self._handles.pop(seq)
             handle.failure = message
             handle.notify()
-            self.metrics.finished("abort", now - seq.arrived_at)
+            self._finished(seq, "abort", now)
 
     async def _run(self) -> None:
         while True:
@@ -132,6 +132,10 @@ class EngineCore:
         if plan.preempted:
             self.metrics.preempted(len(plan.preempted))
 
+    def _finished(self, seq: Sequence, reason: str, at: float) -> None:
+        per_token = time_per_output_token(seq.first_token_at, at, seq.generated)
+        self.metrics.finished(reason, at - seq.arrived_at, per_token)
+
     def _deliver(self, result: StepResult) -> None:
         self.metrics.generated(result.generated)
         for seq in result.first_tokens:
@@ -139,7 +143,7 @@ class EngineCore:
             self.metrics.first_token(seq.first_token_at - seq.arrived_at)
         for seq in result.finished:
             assert seq.finished_at is not None and seq.finish_reason is not None
-            self.metrics.finished(seq.finish_reason, seq.finished_at - seq.arrived_at)
+            self._finished(seq, seq.finish_reason, seq.finished_at)
         for seq in result.stepped:
             handle = self._handles[seq]
             handle.notify()

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 ENGINE_INDEX = "0"
-FINISHED_REASONS = ("stop", "length", "abort", "error")
+# Every reason's series exists from the start, at 0, as in vLLM: an error share reads 0, not
+# nothing, before the first error.
+FINISHED_REASONS = ("stop", "length", "abort", "error", "repetition")
 TTFT_BUCKETS = (
     *(0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75),
     *(1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0),
@@ -19,6 +21,10 @@ TTFT_BUCKETS = (
 REQUEST_LATENCY_BUCKETS = (
     *(0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0),
     *(40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0),
+)
+TPOT_BUCKETS = (
+    *(0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75),
+    *(1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0),
 )
 LABELS = ("model_name", "engine")
 
@@ -72,6 +78,11 @@ class EngineMetrics:
             "Histogram of e2e request latency in seconds.",
             REQUEST_LATENCY_BUCKETS,
         )
+        self._tpot = self._histogram(
+            "vllm:request_time_per_output_token_seconds",
+            "Histogram of time_per_output_token_seconds per request.",
+            TPOT_BUCKETS,
+        )
         self._queue = self._histogram(
             "vllm:request_queue_time_seconds",
             "Histogram of time spent in WAITING phase for request.",
@@ -101,10 +112,21 @@ class EngineMetrics:
     def first_token(self, seconds: float) -> None:
         self._ttft.observe(seconds)
 
-    def finished(self, reason: str, seconds: float) -> None:
+    def finished(self, reason: str, seconds: float, per_output_token: float) -> None:
+        """A request ended after `seconds`, its tokens after the first `per_output_token`
+        seconds apart on average (`time_per_output_token`)."""
         self._success[reason].inc()
         self._e2e.observe(seconds)
+        self._tpot.observe(per_output_token)
 
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes."""
         return generate_latest(self.registry)
+
+
+def time_per_output_token(first_token_at: float | None, last_at: float, tokens: int) -> float:
+    """vLLM's per-request TPOT: the time from the first token to the last over the tokens
+    after the first; 0 for a request with fewer than two tokens, as vLLM records it."""
+    if first_token_at is None or tokens < 2:
+        return 0.0
+    return (last_at - first_token_at) / (tokens - 1)

@@ -5,6 +5,7 @@ from collections.abc import AsyncGenerator, Callable
 from typing import cast
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from llamaops.sim.clock import Clock
 from llamaops.sim.engine.batching import Batcher, BatchLimits
@@ -128,5 +129,31 @@ def test_tokens_generated_are_counted_once_each(max_num_seqs: int) -> None:
 
         assert 'vllm:generation_tokens_total{engine="0",model_name="m"} 100.0' in text
         assert 'vllm:prompt_tokens_total{engine="0",model_name="m"} 12.0' in text
+        assert (
+            'vllm:request_time_per_output_token_seconds_count{engine="0",model_name="m"} 4.0'
+            in text
+        )
+
+    asyncio.run(scenario())
+
+
+def test_a_request_records_its_latency_after_the_first_token_over_the_tokens_after_it() -> None:
+    async def scenario() -> None:
+        core = a_core()
+        core.start()
+        await tokens_of(core.submit(prompt_tokens=1, max_tokens=11))
+        await core.stop()
+        samples = {
+            sample.name: sample.value
+            for family in text_string_to_metric_families(core.metrics.exposition().decode())
+            for sample in family.samples
+        }
+
+        latency = samples["vllm:e2e_request_latency_seconds_sum"]
+        ttft = samples["vllm:time_to_first_token_seconds_sum"]
+        per_token = samples["vllm:request_time_per_output_token_seconds_sum"]
+        assert samples["vllm:request_time_per_output_token_seconds_count"] == 1
+        assert per_token == pytest.approx((latency - ttft) / 10)
+        assert per_token >= simple_step_time(1, 0, 0)  # at least a decode step per token
 
     asyncio.run(scenario())
