@@ -13,9 +13,13 @@ from typing import Any
 import yaml
 
 from tests.chart.render import NAMESPACE
+from tests.integration.cluster_fixture import REPO
 from tests.integration.operator_harness import OperatorWorld
 
 ACCOUNT = "llamaops"  # the chart's ServiceAccount (the release's full name)
+NAME = "llama3-70b"
+CHECKPOINT = "hf://meta-llama/Llama-3.1-70B-Instruct"
+CLUSTER = "e2e/clusters/h100-3x8-rollout.yaml"  # its revision "bad" fails while loading
 USER = f"system:serviceaccount:{NAMESPACE}:{ACCOUNT}"
 
 
@@ -51,6 +55,25 @@ def container_args(container: dict[str, Any]) -> list[str]:
     return [ports.get(word, word) for word in container["args"]]
 
 
+def scenarios(world: OperatorWorld) -> None:
+    """What the operator does for a user, each step waited for: create, scale, autoscale,
+    roll out, halt on a bad checkpoint (the CLUSTER's revision `bad`), delete."""
+    world.kubectl("apply", "-f", str(REPO / "manifests/llama3-70b.yaml"))
+    world.wait_until(lambda: world.ready_replicas(NAME) == 2, 60, "created: 2 ready")
+    world.kubectl("scale", f"llama/{NAME}", "--replicas=3")
+    world.wait_until(lambda: world.ready_replicas(NAME) == 3, 60, "scaled: 3 ready")
+    _patch(world, {"autoscaling": {"enabled": True, "minReplicas": 4, "maxReplicas": 4}})
+    world.wait_until(lambda: world.ready_replicas(NAME) == 4, 60, "autoscaled to its minimum")
+    _patch(world, {"autoscaling": {"enabled": False}, "replicas": 2})
+    world.wait_until(lambda: len(world.replica_pods(NAME)) == 2, 60, "back to 2")
+    _patch(world, {"model": {"checkpoint": {"uri": CHECKPOINT, "revision": "b2"}}})
+    world.wait_until(lambda: _rolled_to(world, "b2"), 90, "rolled out to b2")
+    _patch(world, {"model": {"checkpoint": {"uri": CHECKPOINT, "revision": "bad"}}})
+    world.wait_until(lambda: _status(world).get("checkpoint", {}).get("failed"), 90, "halted")
+    world.kubectl("delete", "llama", NAME, "--wait=true", "--timeout=60s")
+    world.wait_until(lambda: world.replica_pods(NAME) == [], 30, "deleted: no replica left")
+
+
 def requests_of(world: OperatorWorld, user: str = USER) -> list[Any]:
     """The API server's audit of `user`'s requests: each with its attributes and verdict."""
     server = world.cluster.cluster.api.server
@@ -61,3 +84,16 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _patch(world: OperatorWorld, spec: dict[str, Any]) -> None:
+    world.kubectl("patch", "llama", NAME, "--type=merge", "-p", json.dumps({"spec": spec}))
+
+
+def _status(world: OperatorWorld) -> dict[str, Any]:
+    return dict((world.llama(NAME) or {}).get("status") or {})
+
+
+def _rolled_to(world: OperatorWorld, revision: str) -> bool:
+    rolled = (_status(world).get("checkpoint") or {}).get("rolledOut") or {}
+    return rolled.get("revision") == revision and world.ready_replicas(NAME) == 2

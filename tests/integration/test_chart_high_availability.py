@@ -49,7 +49,7 @@ def test_two_peered_operator_pods_one_acts_and_the_other_takes_over(tmp_path: Pa
             for process in operators.values():
                 process.kill()
                 process.wait(timeout=10)
-        print("".join(f"--- {pod}\n{log(tmp_path, pod)}" for pod in PODS))
+            print("".join(f"--- {pod}\n{log(tmp_path, pod)}" for pod in PODS))  # evidence
         assert [r.request for r in requests_of(world) if not r.allowed] == []
 
 

@@ -6,7 +6,6 @@ works with no request denied, and every verb the chart grants is used by one of 
 
 (The one mapping from a pod to a process is chart_helpers.py's: ports.)"""
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +15,16 @@ import yaml
 from llamaops.sim.apiserver.rbac import Attributes
 from tests.chart.render import objects_of, render_files
 from tests.integration.chart_helpers import (
+    CLUSTER,
     account_token,
     container_args,
     install,
     operator_container,
     requests_of,
+    scenarios,
 )
-from tests.integration.cluster_fixture import REPO
 from tests.integration.operator_harness import LLAMAOPS, OperatorWorld, operator_world
 
-NAME = "llama3-70b"
-CHECKPOINT = "hf://meta-llama/Llama-3.1-70B-Instruct"
-CLUSTER = "e2e/clusters/h100-3x8-rollout.yaml"  # its revision "bad" fails while loading
 ROLES = ("ClusterRole", "Role")
 Grant = tuple[str, str, str]  # (verb, API group, resource or resource/subresource)
 
@@ -66,23 +63,6 @@ def operator_command(world: OperatorWorld, tmp_path: Path) -> list[str]:
     return [str(LLAMAOPS), *args, "--kubeconfig", str(kubeconfig)]
 
 
-def scenarios(world: OperatorWorld) -> None:
-    world.kubectl("apply", "-f", str(REPO / "manifests/llama3-70b.yaml"))
-    world.wait_until(lambda: world.ready_replicas(NAME) == 2, 60, "created: 2 ready")
-    world.kubectl("scale", f"llama/{NAME}", "--replicas=3")
-    world.wait_until(lambda: world.ready_replicas(NAME) == 3, 60, "scaled: 3 ready")
-    _patch(world, {"autoscaling": {"enabled": True, "minReplicas": 4, "maxReplicas": 4}})
-    world.wait_until(lambda: world.ready_replicas(NAME) == 4, 60, "autoscaled to its minimum")
-    _patch(world, {"autoscaling": {"enabled": False}, "replicas": 2})
-    world.wait_until(lambda: len(world.replica_pods(NAME)) == 2, 60, "back to 2")
-    _patch(world, {"model": {"checkpoint": {"uri": CHECKPOINT, "revision": "b2"}}})
-    world.wait_until(lambda: _rolled_to(world, "b2"), 90, "rolled out to b2")
-    _patch(world, {"model": {"checkpoint": {"uri": CHECKPOINT, "revision": "bad"}}})
-    world.wait_until(lambda: _status(world).get("checkpoint", {}).get("failed"), 90, "halted")
-    world.kubectl("delete", "llama", NAME, "--wait=true", "--timeout=60s")
-    world.wait_until(lambda: world.replica_pods(NAME) == [], 30, "deleted: no replica left")
-
-
 def grants(role: dict[str, Any]) -> set[Grant]:
     return {
         (verb, group, resource)
@@ -96,16 +76,3 @@ def grants(role: dict[str, Any]) -> set[Grant]:
 def _grant(request: Attributes) -> Grant:
     resource = request.resource + (f"/{request.subresource}" if request.subresource else "")
     return request.verb, request.group, resource
-
-
-def _patch(world: OperatorWorld, spec: dict[str, Any]) -> None:
-    world.kubectl("patch", "llama", NAME, "--type=merge", "-p", json.dumps({"spec": spec}))
-
-
-def _status(world: OperatorWorld) -> dict[str, Any]:
-    return dict((world.llama(NAME) or {}).get("status") or {})
-
-
-def _rolled_to(world: OperatorWorld, revision: str) -> bool:
-    rolled = (_status(world).get("checkpoint") or {}).get("rolledOut") or {}
-    return rolled.get("revision") == revision and world.ready_replicas(NAME) == 2

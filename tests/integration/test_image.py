@@ -1,8 +1,9 @@
 """The built image (`make image`: build/image, an OCI layout) runs the operator as the
 chart's Deployment says: the image's entrypoint, user and environment, the Deployment's
 args and environment, and the ServiceAccount's token where the kubelet mounts it
-(/var/run/secrets/kubernetes.io/serviceaccount). It logs in in-cluster style, under the
-chart's RBAC, and reconciles a LlamaDeployment on the local cluster.
+(/var/run/secrets/kubernetes.io/serviceaccount). It logs in in-cluster style and, under
+the chart's RBAC with nothing denied, drives the operator's scenarios (create, scale,
+autoscale, rollout, halt, delete) on the local cluster.
 
 Run in a chroot of the unpacked image (no container runtime here): the same files, user
 and command; not the read-only root or the capability drop, which need a runtime."""
@@ -15,11 +16,13 @@ from urllib.parse import urlsplit
 
 from tests.chart.render import NAMESPACE, rendered
 from tests.integration.chart_helpers import (
+    CLUSTER,
     account_token,
     container_args,
     install,
     operator_container,
     requests_of,
+    scenarios,
 )
 from tests.integration.cluster_fixture import REPO
 from tests.integration.operator_harness import OperatorWorld, operator_world
@@ -46,7 +49,7 @@ def test_the_image_reconciles_a_deployment_as_the_charts_operator(tmp_path: Path
     # A pod reaches the API server as kubernetes.default.svc:443 (kopf's in-cluster login
     # knows no other address): the server listens on port 443 of an address of its own,
     # and the pod's /etc/hosts names it, as cluster DNS would.
-    with operator_world(tmp_path, authorize=True, start=False, address=SERVICE) as world:
+    with operator_world(tmp_path, CLUSTER, authorize=True, start=False, address=SERVICE) as world:
         install(world, rendered("defaults"), tmp_path)
         mount_account(world, bundle / "rootfs")
         with inside(bundle / "rootfs", "etc/hosts").open("a") as hosts:
@@ -61,8 +64,7 @@ def test_the_image_reconciles_a_deployment_as_the_charts_operator(tmp_path: Path
         command = ["chroot", f"--userspec={user}", str(bundle / "rootfs"), *entrypoint]
         world.start_operator([*command, *container_args(container)], env=env)
 
-        world.kubectl("apply", "-f", str(REPO / "manifests/llama3-70b.yaml"))
-        world.wait_until(lambda: world.ready_replicas("llama3-70b") == 2, 90, "2 ready")
+        scenarios(world)  # create, scale, autoscale, rollout, halt, delete
 
         asked = requests_of(world)
         assert asked, "the operator did not log in as the chart's ServiceAccount"
