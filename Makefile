@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test unit lint typecheck bench crd clean vllm-env promtool dashboards image
+.PHONY: help demo test unit lint typecheck bench crd clean vllm-env promtool dashboards dashboards-preview image
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -103,6 +103,9 @@ bench: $(BENCH_STAMP) ## run the benchmarks; figures go to benchmarks/results/
 
 dashboards: $(STAMP) ## regenerate the Grafana dashboards' JSON in charts/llamaops/dashboards/
 	$(BIN)/python -m llamaops.dashboards charts/llamaops/dashboards
+
+dashboards-preview: $(STAMP) $(PROMETHEUS) ## draw docs/dashboard-preview.png: the deployment dashboard from a real Prometheus scraping a 110 s demo
+	$(BIN)/llamaops demo --duration 110 --preview docs/dashboard-preview.png
 
 crd: $(STAMP) ## regenerate crds/ (and the chart's copy) from the API models
 	$(BIN)/llamaops crd > crds/llamadeployments.serving.llamaops.io.yaml

@@ -9,6 +9,10 @@ drain and go. Midway (`ROLL_AT` s into the traffic) it rolls a manifest that nam
 checkpoint revision to the next one (`<revision>-next`, or demo-a to demo-b): a canary
 with its warm-up completion, then one replica at a time, under the same traffic. Ctrl-C
 (or `--duration`) stops everything and prints a summary; nothing is left running.
+
+With `--prometheus`, a real Prometheus scrapes the operator and the replicas beside it, as
+the chart's monitors have it scrape them (`demo_prometheus`); `--preview FILE.png` then
+draws the per-deployment dashboard from it over the run (`dashboard_preview`).
 """
 
 import argparse
@@ -27,10 +31,13 @@ from typing import Any
 
 from llamaops.cli.usage import UsageError
 from llamaops.manifest import ManifestError, load_deployment
+from llamaops.sim.prometheus_process import NotReadyError
 
 REPO_DEFAULTS = Path(__file__).resolve().parents[3]
 DEFAULT_CLUSTER = "e2e/clusters/h100-2x8.yaml"
 DEFAULT_MANIFEST = "manifests/llama3-70b-autoscaled.yaml"
+CHART = "charts/llamaops"
+PREVIEWED_BOARD = "charts/llamaops/dashboards/llamaops-deployment.json"
 
 
 def register(commands: Any) -> None:
@@ -51,6 +58,19 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--speed", type=float, default=10.0, help="cluster seconds per wall second (default 10)"
     )
+    parser.add_argument(
+        "--prometheus",
+        action="store_true",
+        help="run Debian's Prometheus beside the demo, scraping the operator and the replicas "
+        "as the chart's monitors do, with the chart's alert rules; prints its URL",
+    )
+    parser.add_argument(
+        "--preview",
+        type=Path,
+        metavar="FILE.png",
+        help="at the end, draw the per-deployment dashboard's time-series panels from that "
+        "Prometheus over the run into FILE.png (implies --prometheus; needs matplotlib)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -64,42 +84,52 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     if not 0 < args.speed <= 100:
         raise UsageError(f"--speed: expected a number between 0 and 100, got {args.speed:g}")
+    monitoring = None
+    if args.prometheus or args.preview:  # checked before anything starts
+        from llamaops.cli.demo_prometheus import monitoring_for  # noqa: PLC0415
+
+        monitoring = monitoring_for(REPO_DEFAULTS / CHART, args.preview)
     try:
-        return asyncio.run(_demo(config, deployment.to_wire(), args))
+        return asyncio.run(_demo(config, deployment.to_wire(), args, monitoring))
     except KeyboardInterrupt:
         return 0
+    except NotReadyError as error:  # Prometheus exited or never answered
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
-async def _demo(config: Any, manifest: dict[str, Any], args: argparse.Namespace) -> int:
+async def _demo(
+    config: Any, manifest: dict[str, Any], args: argparse.Namespace, monitoring: Any
+) -> int:
+    from llamaops.cli.demo_prometheus import (  # noqa: PLC0415
+        Shown,
+        prometheus_beside,
+        what_prometheus_saw,
+    )
     from llamaops.cli.demo_view import view  # noqa: PLC0415
-    from llamaops.sim.apiserver.server import ApiServer  # noqa: PLC0415
-    from llamaops.sim.clock import Clock  # noqa: PLC0415
-    from llamaops.sim.cluster.cluster import LocalCluster  # noqa: PLC0415
-    from llamaops.sim.kubeconfig import write_kubeconfig  # noqa: PLC0415
+    from llamaops.sim.prometheus_process import free_port  # noqa: PLC0415
     from llamaops.sim.traffic.summary import summarize  # noqa: PLC0415
 
-    scratch = Path(tempfile.mkdtemp(prefix="llamaops-demo-"))
+    server, cluster, scratch = await _start_cluster(config, args.speed)
     kubeconfig = scratch / "kubeconfig"
-    server = ApiServer(clock=Clock(args.speed))
-    url = await server.start()
-    cluster = LocalCluster(config, server)
-    await cluster.start()
-    write_kubeconfig(kubeconfig, url)
-    print(f"Local cluster at {url}; kubectl --kubeconfig {kubeconfig} get llama,pods", flush=True)
     namespace = manifest["metadata"].get("namespace", "default")
     name = manifest["metadata"]["name"]
     _install(cluster, namespace, manifest)
-    operator = _start_operator(kubeconfig, scratch / "operator.log")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    metrics_port = free_port() if monitoring else 0
+    operator = _start_operator(kubeconfig, scratch / "operator.log", metrics_port)
+    stop = _stopped_by_signals()
     records: list[Any] = []
     traffic = asyncio.create_task(_traffic(cluster, namespace, name, manifest, records))
     rolling = asyncio.create_task(_roll_midway(cluster, namespace, name, manifest))
     started = time.monotonic()
     live = sys.stdout.isatty()
+    prometheus, observed = None, []
     try:
+        if monitoring:
+            prometheus = await prometheus_beside(
+                cluster, monitoring, metrics_port, scratch / "prometheus"
+            )
+        since = time.time()
         while not stop.is_set():
             elapsed = time.monotonic() - started
             if args.duration is not None and elapsed >= args.duration:
@@ -110,21 +140,57 @@ async def _demo(config: Any, manifest: dict[str, Any], args: argparse.Namespace)
                 _pods(cluster, namespace, name),
                 summarize(records, speed=args.speed),
                 str(kubeconfig),
+                prometheus=prometheus.url if prometheus else None,
             )
             _draw(lines, live, elapsed)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
+        if prometheus is not None:  # while the cluster still runs: drawing takes seconds
+            board = REPO_DEFAULTS / PREVIEWED_BOARD
+            shown = Shown(namespace, name, since, args.speed, args.preview, board)
+            observed = await asyncio.to_thread(what_prometheus_saw, prometheus, shown)
     finally:
         traffic.cancel()
         rolling.cancel()
         await asyncio.gather(traffic, rolling, return_exceptions=True)
         _stop_operator(operator)
+        if prometheus is not None:
+            prometheus.stop()
         await cluster.stop()
         await server.stop()
     _print_summary(
         cluster, namespace, name, records, speed=args.speed, started=started, scratch=scratch
     )
+    for line in observed:
+        print(f"  {line}")
     return 0
+
+
+async def _start_cluster(config: Any, speed: float) -> tuple[Any, Any, Path]:
+    """The API server and the local cluster, running; the kubeconfig in a scratch folder."""
+    from llamaops.sim.apiserver.server import ApiServer  # noqa: PLC0415
+    from llamaops.sim.clock import Clock  # noqa: PLC0415
+    from llamaops.sim.cluster.cluster import LocalCluster  # noqa: PLC0415
+    from llamaops.sim.kubeconfig import write_kubeconfig  # noqa: PLC0415
+
+    scratch = Path(tempfile.mkdtemp(prefix="llamaops-demo-"))
+    kubeconfig = scratch / "kubeconfig"
+    server = ApiServer(clock=Clock(speed))
+    url = await server.start()
+    cluster = LocalCluster(config, server)
+    await cluster.start()
+    write_kubeconfig(kubeconfig, url)
+    print(f"Local cluster at {url}; kubectl --kubeconfig {kubeconfig} get llama,pods", flush=True)
+    return server, cluster, scratch
+
+
+def _stopped_by_signals() -> asyncio.Event:
+    """Set by Ctrl-C or SIGTERM: the demo then stops everything and prints its summary."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 def _print_summary(
@@ -270,7 +336,7 @@ def _ready(cluster: Any, namespace: str, name: str) -> bool:
     return int(status.get("readyReplicas") or 0) > 0
 
 
-def _start_operator(kubeconfig: Path, log: Path) -> subprocess.Popen[bytes]:
+def _start_operator(kubeconfig: Path, log: Path, metrics_port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "KUBERNETES_SERVICE_HOST"}
     return subprocess.Popen(
         [
@@ -281,7 +347,7 @@ def _start_operator(kubeconfig: Path, log: Path) -> subprocess.Popen[bytes]:
             "--kubeconfig",
             str(kubeconfig),
             "--metrics-port",
-            "0",
+            str(metrics_port),
             "--health-port",
             "0",
         ],

@@ -11,7 +11,13 @@ Obj = dict[str, Any]
 
 
 def view(
-    elapsed: float, deployment: Obj | None, pods: list[Obj], summary: Summary, kubeconfig: str
+    elapsed: float,
+    deployment: Obj | None,
+    pods: list[Obj],
+    summary: Summary,
+    kubeconfig: str,
+    *,
+    prometheus: str | None = None,
 ) -> list[str]:
     status = (deployment or {}).get("status") or {}
     meta = (deployment or {}).get("metadata") or {}
@@ -23,6 +29,7 @@ def view(
     )
     lines = [
         f"llamaops demo  {elapsed:5.0f} s   kubectl --kubeconfig {kubeconfig} get llama,pods",
+        *([f"               Prometheus {prometheus}/graph"] if prometheus else []),
         "",
         f"LlamaDeployment {meta.get('name', '?')}: {where}; "
         f"ready {status.get('readyReplicas') or 0}/{status.get('desiredReplicas') or '?'}",
