@@ -35,8 +35,10 @@ def test_the_demo_scales_up_and_back_down_serves_everything_and_exits_cleanly() 
     assert "CanaryPassed: Pod " in summary and "canary passed" in summary, summary
     assert "Autoscaler   queue " in result.stdout  # the live view shows the queue
     assert "kubectl --kubeconfig" in result.stdout
-    leftover = subprocess.run(
-        ["pgrep", "-f", "llamaops run --kubeconfig .*llamaops-demo"],
+    kubeconfig = re.search(r"kubectl --kubeconfig (\S+)", result.stdout)
+    assert kubeconfig is not None, result.stdout[:2000]
+    leftover = subprocess.run(  # this demo's operator only: another demo may be running
+        ["pgrep", "-f", f"llamaops run --kubeconfig {re.escape(kubeconfig[1])}"],
         capture_output=True,
         text=True,
         check=False,
