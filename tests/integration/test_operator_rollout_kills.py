@@ -20,7 +20,9 @@ from tests.integration.test_operator_rollout import (
     templates,
 )
 
-SEEDS = range(10)
+# Five rollouts (about 10 operator kills, 50 s) keep the suite's time; the seeded chaos
+# suite of issue 12 is where hundreds of kills belong.
+SEEDS = range(5)
 REPLICAS = 3
 
 
