@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from llamaops.cli.demo_prometheus import operator_target
 from llamaops.sim.prometheus_config import prometheus_config
 from tests.chart.render import CHART, objects_of, of_kind, one, render_files
 from tests.integration.autoscaling_helpers import PhasedTraffic, spec_replicas
@@ -112,22 +113,11 @@ def test_every_dashboard_and_alert_query_returns_data_from_a_real_prometheus(
 # --- the run -----------------------------------------------------------------------------
 def make_the_operator_a_target(world: OperatorWorld, chart: list[Obj]) -> None:
     """The chart's metrics Service, and Endpoints at the operator's metrics port on
-    127.0.0.1: they stand in for the operator pod, which runs here as a local process. The
-    Service has no selector, so the endpoints controller leaves the Endpoints alone."""
-    service = one(chart, "Service", "llamaops-metrics")
-    del service["spec"]["selector"]
-    port = service["spec"]["ports"][0]
-    endpoints = {
-        "apiVersion": "v1",
-        "kind": "Endpoints",
-        "metadata": {"name": service["metadata"]["name"], "namespace": OPERATOR_NAMESPACE},
-        "subsets": [
-            {
-                "addresses": [{"ip": "127.0.0.1"}],
-                "ports": [{"name": port["name"], "port": world.metrics_port, "protocol": "TCP"}],
-            }
-        ],
-    }
+    127.0.0.1: they stand in for the operator pod, which runs here as a local process (as
+    `llamaops demo --prometheus` does it)."""
+    service, endpoints = operator_target(
+        one(chart, "Service", "llamaops-metrics"), world.metrics_port
+    )
     world.kubectl("create", "namespace", OPERATOR_NAMESPACE)
     path = world.log.parent / "operator-target.yaml"
     path.write_text(yaml.safe_dump_all([service, endpoints]))
