@@ -16,6 +16,7 @@ Panels, variables and the queries in alert descriptions must return data as they
 import re
 from dataclasses import dataclass
 
+from llamaops.cli.dashboard_preview import substitute
 from tests.chart.render import alert_rules_file
 from tests.integration.prometheus_harness import QueryError, RunningPrometheus
 from tests.unit.dashboards.dashboard_queries import all_queries
@@ -41,19 +42,20 @@ def dashboard_checks(run: str, namespace: str, deployment: str) -> list[Check]:
     four of them, $__range the whole run. Annotations are conditions (they mark when one
     holds)."""
     variables = {
-        "$namespace": namespace,
-        "$deployment": deployment,
-        "$__rate_interval": f"{4 * GRAFANA_SCRAPE_INTERVAL}s",
-        "$__interval": f"{GRAFANA_SCRAPE_INTERVAL}s",
-        "$__range": run,
+        "namespace": namespace,
+        "deployment": deployment,
+        "__rate_interval": f"{4 * GRAFANA_SCRAPE_INTERVAL}s",
+        "__interval": f"{GRAFANA_SCRAPE_INTERVAL}s",
+        "__range": run,
     }
-    checks = []
-    for query in all_queries():
-        expr = query.expr
-        for variable, value in variables.items():
-            expr = expr.replace(variable, value)
-        checks.append(Check(str(query), expr, condition=query.where.startswith("annotation")))
-    return checks
+    return [
+        Check(
+            str(query),
+            substitute(query.expr, variables),
+            condition=query.where.startswith("annotation"),
+        )
+        for query in all_queries()
+    ]
 
 
 def alert_checks(namespace: str, deployment: str) -> list[Check]:

@@ -7,18 +7,17 @@ from pathlib import Path
 
 import yaml
 
+from llamaops.cli.dashboard_preview import substitute
 from tests.unit.dashboards.dashboard_queries import Query, all_queries
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
-GRAFANA_DURATIONS = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "6h"}
+GRAFANA_DURATIONS = {"__rate_interval": "5m", "__interval": "1m", "__range": "6h"}
 
 
 def as_prometheus_sees_it(expr: str) -> str:
     """Grafana's interval variables become durations; `$namespace` and the like are left
     alone: in these queries they only appear inside label values, which are strings."""
-    for variable, duration in GRAFANA_DURATIONS.items():
-        expr = expr.replace(variable, duration)
-    return expr
+    return substitute(expr, GRAFANA_DURATIONS)
 
 
 def rule_file(queries: list[Query], folder: Path) -> Path:
