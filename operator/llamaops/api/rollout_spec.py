@@ -60,7 +60,8 @@ class CanarySpec(ApiModel):
         description=(
             "Most the canary's time-to-first-token p90 may be, as a multiple of the old "
             "replicas'. Default 2: vLLM's histogram buckets are coarse, and a canary one "
-            "bucket slower can read as twice as slow."
+            "bucket slower can read as twice as slow. Judged once the canary has served 10 "
+            "requests in the window: with fewer, a p90 is its single slowest request."
         ),
     )
     min_ttft_p90_increase_seconds: float = Field(

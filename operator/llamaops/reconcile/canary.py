@@ -16,12 +16,12 @@ time:
     waiting  while less than analysisSeconds has passed, or c has fewer than minRequests
              finished requests (at most 3 × analysisSeconds: then it is judged on what
              it saw, and says so)
-    failed   e_c > e_o + maxErrorRateIncrease, or (only when the old replicas served
-             requests in the window) both
+    failed   e_c > e_o + maxErrorRateIncrease, or (only when the canary finished at
+             least 10 requests in the window and the old replicas served some) both
                  p90_c > maxTtftP90Ratio × p90_o   and
                  p90_c − p90_o > minTtftP90IncreaseSeconds:
              CanaryRegressed, with both numbers
-    passed   otherwise
+    passed   otherwise; when TTFT was not judged, the verdict says so
 
 A percentile from buckets is only as fine as the buckets (vLLM's TTFT buckets go 0.1,
 0.25, 0.5, 0.75, 1, 2.5 s...): two TTFTs within one bucket compare equal, and a
@@ -30,6 +30,14 @@ Where TTFTs are a few milliseconds a ratio says little: 10 ms against 25 ms is 2
 nobody waits for it, while a few slow first requests of a new engine (its prefix cache
 empty, shapes not yet compiled) set the p90 of a small window. An increase below the
 absolute floor (default 50 ms) is therefore never a regression, whatever the ratio.
+
+Why 10 requests: the p90 of n observations sits at rank 0.9 n, so below n = 10
+(= 1 / (1 − 0.9)) it falls in the bucket of the slowest request. One slow request, which
+an engine sharing its CPU or a fresh engine's next few requests give often (seen on the
+real CPU engine: "190 ms against 10 ms" over 4 requests, a healthy canary), would then
+decide alone. From 10 requests on, one outlier is outside the p90. The old replicas' p90
+needs no such floor: when few, it is their slowest request, which only makes the check
+more lenient, never halts a healthy canary.
 """
 
 import json
@@ -39,6 +47,8 @@ from llamaops.reconcile.engine_stats import EngineStats
 
 WAITING, PASSED, FAILED = "waiting", "passed", "failed"
 PATIENCE = 3  # windows to wait for minRequests before judging on what was seen
+QUANTILE = 0.9
+QUANTILE_SAMPLES = round(1 / (1 - QUANTILE))  # 10: with fewer, the p90 is the slowest one
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,10 @@ def judge(canary: EngineStats, old: EngineStats, elapsed: float, limits: Toleran
             f"canary error rate {e_c:.1%} against {e_o:.1%} on the old replicas "
             f"(at most {allowed:g} points more){few}; {figures}",
         )
-    p_c, p_o = canary.ttft_quantile(0.9), old.ttft_quantile(0.9)
+    if canary.ttft_count < QUANTILE_SAMPLES:
+        unjudged = f"; TTFT not judged: a p90 needs {QUANTILE_SAMPLES} requests"
+        return Verdict(PASSED, f"canary passed{few}{unjudged}: {figures}")
+    p_c, p_o = canary.ttft_quantile(QUANTILE), old.ttft_quantile(QUANTILE)
     if p_c is not None and p_o is not None and _slower(p_c, p_o, limits):
         return Verdict(
             FAILED,
@@ -110,7 +123,7 @@ def _slower(p_c: float, p_o: float, limits: Tolerances) -> bool:
 
 def _figures(canary: EngineStats, old: EngineStats) -> str:
     def side(stats: EngineStats) -> str:
-        p90 = stats.ttft_quantile(0.9)
+        p90 = stats.ttft_quantile(QUANTILE)
         shown = _ms(p90) if p90 is not None else "no"
         errors = stats.error_rate or 0.0
         return f"{round(stats.finished)} requests, {errors:.1%} errors, TTFT p90 {shown}"

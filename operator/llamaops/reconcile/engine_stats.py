@@ -44,11 +44,16 @@ class EngineStats:
     def error_rate(self) -> float | None:
         return self.errored / self.finished if self.finished > 0 else None
 
+    @property
+    def ttft_count(self) -> float:
+        """First tokens observed: the +Inf bucket's count."""
+        return self.ttft[-1][1] if self.ttft else 0.0
+
     def ttft_quantile(self, q: float) -> float | None:
         """The q-quantile of time to first token, seconds; None without observations."""
-        if not self.ttft or self.ttft[-1][1] <= 0:
+        if self.ttft_count <= 0:
             return None
-        rank = q * self.ttft[-1][1]
+        rank = q * self.ttft_count
         lower, below = 0.0, 0.0
         for le, count in self.ttft:
             if count >= rank:

@@ -79,6 +79,46 @@ LIMITS = Tolerances(
             served(5), served(90), 180, PASSED, "only 5 requests", id="judged after 3 windows"
         ),
         pytest.param(served(30, ttft=2.0), served(0), 60, PASSED, "", id="no old traffic"),
+        pytest.param(
+            served(3, ttft=0.01) + served(1, ttft=0.19),
+            served(5, ttft=0.01),
+            180,
+            PASSED,
+            "(only 4 requests); TTFT not judged: a p90 needs 10 requests",
+            id="a p90 of 4 requests is the slowest one: not judged",
+        ),
+        pytest.param(
+            served(9, ttft=2.0),
+            served(90, ttft=0.01),
+            180,
+            PASSED,
+            "TTFT not judged",
+            id="9 requests, all slow: still too few for a p90",
+        ),
+        pytest.param(
+            served(11, ttft=0.01) + served(1, ttft=0.19),
+            served(30, ttft=0.01),
+            180,
+            PASSED,
+            "canary passed (only 12 requests): canary 12 requests",
+            id="one slow request of 12 is outside the p90",
+        ),
+        pytest.param(
+            served(10, ttft=0.01) + served(2, ttft=0.19),
+            served(30, ttft=0.01),
+            180,
+            FAILED,
+            "canary TTFT p90",
+            id="two slow requests of 12 set the p90",
+        ),
+        pytest.param(
+            served(4, errors=1, ttft=0.01),
+            served(5, ttft=0.01),
+            180,
+            FAILED,
+            "canary error rate",
+            id="the error rate is judged however few requests",
+        ),
     ],
 )
 def test_the_verdict(

@@ -202,10 +202,13 @@ def test_the_analysis_begins_by_keeping_both_sides_counts_on_the_canary() -> Non
 
 def test_the_canarys_slow_warm_up_is_not_judged() -> None:
     """Found on the real vLLM: a fresh engine's warm-up completion was its slowest request,
-    and with few requests in the window it set the canary's p90 (1.75 s against 235 ms)."""
+    and with few requests in the window it set the canary's p90 (1.75 s against 235 ms).
+    Here it would be the second slow one of 11, and set the p90; of the 10 real requests
+    only one is slow, outside the p90."""
     warm_up = served(1, ttft=2.0)
     baseline = window_from(served(50) + served(50), warm_up)
-    canary = {"serving_for": 70, "stats": warm_up + served(4), "baseline": baseline}
+    real = served(9) + served(1, ttft=2.0)
+    canary = {"serving_for": 70, "stats": warm_up + real, "baseline": baseline}
     the_world = analysed(canary, **{"rollout.canary.minRequests": 3})
 
     decided = plan(the_world.obj())
