@@ -100,6 +100,7 @@ bench: $(BENCH_STAMP) ## run the benchmarks; figures go to benchmarks/results/
 	$(BIN)/python benchmarks/cluster.py
 	$(BIN)/python benchmarks/autoscale.py
 	$(BIN)/python benchmarks/rollout.py
+	$(BIN)/python benchmarks/scale.py
 
 dashboards: $(STAMP) ## regenerate the Grafana dashboards' JSON in charts/llamaops/dashboards/
 	$(BIN)/python -m llamaops.dashboards charts/llamaops/dashboards

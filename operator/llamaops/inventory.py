@@ -84,17 +84,32 @@ def take_inventory(
     tolerations: Sequence[Toleration] = (GPU_TOLERATION,),
     node_selector: Mapping[str, str] | None = None,
 ) -> Inventory:
-    requested: dict[str, int] = {}
-    for pod in pods:
-        node_name = _map(pod.get("spec")).get("nodeName")
-        if node_name and _map(pod.get("status")).get("phase") not in TERMINAL_PHASES:
-            requested[node_name] = requested.get(node_name, 0) + pod_gpu_request(pod)
+    return inventory_of(nodes, requested_gpus(pods), tolerations, node_selector)
+
+
+def inventory_of(
+    nodes: Sequence[KubeObject],
+    requested: Mapping[str, int],
+    tolerations: Sequence[Toleration] = (GPU_TOLERATION,),
+    node_selector: Mapping[str, str] | None = None,
+) -> Inventory:
+    """The inventory from the nodes and the GPUs their pods hold, per node name."""
     return Inventory(
         tuple(
             _node_gpus(node, requested, tolerations, node_selector or {})
             for node in sorted(nodes, key=_node_name)
         )
     )
+
+
+def requested_gpus(pods: Sequence[KubeObject]) -> dict[str, int]:
+    """GPUs held per node by the pods bound to it that have not finished."""
+    requested: dict[str, int] = {}
+    for pod in pods:
+        node_name = _map(pod.get("spec")).get("nodeName")
+        if node_name and _map(pod.get("status")).get("phase") not in TERMINAL_PHASES:
+            requested[node_name] = requested.get(node_name, 0) + pod_gpu_request(pod)
+    return requested
 
 
 def replica_tolerations(user: Sequence[Toleration]) -> tuple[Toleration, ...]:

@@ -30,10 +30,15 @@ LLAMA = "serving.llamaops.io"
 Need = tuple[str, str, str, str]
 
 NEEDS: dict[str, list[Need]] = {
-    "Kube.get_deployment": [(LLAMA, "llamadeployments", "get", "namespace")],
-    "Kube.list_pods": [("", "pods", "list", "namespace")],
-    "Kube.list_nodes": [("", "nodes", "list", "cluster")],
-    "Kube.list_all_pods": [("", "pods", "list", "cluster")],
+    # `llamaops rollout`'s, with the user's credentials: the operator reads LlamaDeployments
+    # from kopf's watch (its cache).
+    "Kube.get_deployment": [],
+    "Kube.close": [],
+    "informer (kube/informer.py): every pod, for the replicas and the GPU inventory": [
+        ("", "pods", "list", "cluster"),
+        ("", "pods", "watch", "cluster"),
+    ],
+    "informer: the nodes": [("", "nodes", "list", "cluster"), ("", "nodes", "watch", "cluster")],
     "Kube.create_pod": [("", "pods", "create", "namespace")],
     "Kube.delete_pod": [("", "pods", "delete", "namespace")],
     "Kube.patch_pod_metadata": [("", "pods", "patch", "namespace")],
@@ -57,9 +62,11 @@ NEEDS: dict[str, list[Need]] = {
     "kopf: progress and diff-base annotations, the drain finalizer": [
         (LLAMA, "llamadeployments", "patch", "namespace"),
     ],
-    "kopf: on.event for owned pods": [
-        ("", "pods", "list", "namespace"),
-        ("", "pods", "watch", "namespace"),
+    "kopf: on.event for the Services and budgets llamaops renders (the cache)": [
+        ("", "services", "list", "namespace"),
+        ("", "services", "watch", "namespace"),
+        ("policy", "poddisruptionbudgets", "list", "namespace"),
+        ("policy", "poddisruptionbudgets", "watch", "namespace"),
     ],
     "kopf: Events (kopf.event, kopf.info, handler logs)": [("", "events", "create", "namespace")],
     "kopf, given namespaces: the namespace observer (they come and go)": [
@@ -176,7 +183,9 @@ def test_namespaced_each_namespace_has_a_role_and_the_cluster_role_only_the_clus
     assert cluster_grants(objects) == {need[:3] for need in wanted if need[3] == "cluster"}
     assert cluster_grants(objects) == {
         ("", "nodes", "list"),
+        ("", "nodes", "watch"),
         ("", "pods", "list"),
+        ("", "pods", "watch"),
         ("", "namespaces", "list"),
         ("", "namespaces", "watch"),
         ("apiextensions.k8s.io", "customresourcedefinitions", "list"),

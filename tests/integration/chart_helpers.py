@@ -57,9 +57,14 @@ def container_args(container: dict[str, Any]) -> list[str]:
 
 def scenarios(world: OperatorWorld) -> None:
     """What the operator does for a user, each step waited for: create, scale, autoscale,
-    roll out, halt on a bad checkpoint (the CLUSTER's revision `bad`), delete."""
+    roll out, halt on a bad checkpoint (the CLUSTER's revision `bad`), delete; and brings
+    back a Service someone edited and the budget of a changed maxUnavailable."""
     world.kubectl("apply", "-f", str(REPO / "manifests/llama3-70b.yaml"))
     world.wait_until(lambda: world.ready_replicas(NAME) == 2, 60, "created: 2 ready")
+    world.kubectl("label", "service", NAME, "app.kubernetes.io/managed-by-")
+    world.wait_until(lambda: _service_label(world) == "llamaops", 30, "the Service's label back")
+    _patch(world, {"rollout": {"maxUnavailable": 2}})
+    world.wait_until(lambda: _budget(world) == 2, 30, "the budget follows maxUnavailable")
     world.kubectl("scale", f"llama/{NAME}", "--replicas=3")
     world.wait_until(lambda: world.ready_replicas(NAME) == 3, 60, "scaled: 3 ready")
     _patch(world, {"autoscaling": {"enabled": True, "minReplicas": 4, "maxReplicas": 4}})
@@ -88,6 +93,16 @@ def _free_port() -> int:
 
 def _patch(world: OperatorWorld, spec: dict[str, Any]) -> None:
     world.kubectl("patch", "llama", NAME, "--type=merge", "-p", json.dumps({"spec": spec}))
+
+
+def _service_label(world: OperatorWorld) -> str | None:
+    service = world.cluster.get("services", "default", NAME) or {}
+    return (service.get("metadata", {}).get("labels") or {}).get("app.kubernetes.io/managed-by")
+
+
+def _budget(world: OperatorWorld) -> int | None:
+    budget = world.cluster.get("poddisruptionbudgets", "default", NAME) or {}
+    return (budget.get("spec") or {}).get("maxUnavailable")
 
 
 def _status(world: OperatorWorld) -> dict[str, Any]:

@@ -68,12 +68,12 @@ app.kubernetes.io/part-of: llamaops
      ClusterRole when cluster-wide, in each namespace's Role otherwise. Every rule comes
      from a call in operator/llamaops/kube/client.py, runtime/handlers.py or kopf itself. */}}
 {{- define "llamaops.namespacedRules" -}}
-# The watched resource: kopf lists and watches LlamaDeployments and patches their
-# annotations (progress, diff base) and finalizer (drain on delete); the reconciler and
-# the autoscaler read one with get.
+# The watched resource: kopf lists and watches LlamaDeployments (the reconciler and the
+# autoscaler read them from that watch) and patches their annotations (progress, diff
+# base) and finalizer (drain on delete).
 - apiGroups: ["serving.llamaops.io"]
   resources: ["llamadeployments"]
-  verbs: ["get", "list", "watch", "patch"]
+  verbs: ["list", "watch", "patch"]
 # Report: status conditions, placement, replicas and the autoscaler's window.
 - apiGroups: ["serving.llamaops.io"]
   resources: ["llamadeployments/status"]
@@ -82,20 +82,21 @@ app.kubernetes.io/part-of: llamaops
 - apiGroups: ["serving.llamaops.io"]
   resources: ["llamadeployments/scale"]
   verbs: ["patch"]
-# Replicas: observe lists a deployment's pods (cluster-wide also every pod, for the GPU
-# inventory), kopf watches them (owned-pod changes), apply creates them, flips their
-# serving label and drain annotations, and deletes them.
+# Replicas: apply creates them, flips their serving label and drain annotations, and
+# deletes them. (They are read from the pod informer's cache: the cluster-scoped rules.)
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["list", "watch", "create", "patch", "delete"]
-# The deployment's Service on port 8000: read, created, its spec and labels kept up to date.
+  verbs: ["create", "patch", "delete"]
+# The deployment's Service on port 8000: kopf watches the ones llamaops renders (the
+# cache), one get when first needed after a start; created when missing, its spec and
+# labels patched only when they differ from the rendering.
 - apiGroups: [""]
   resources: ["services"]
-  verbs: ["get", "create", "patch"]
-# The deployment's PodDisruptionBudget: read, created, kept up to date.
+  verbs: ["get", "list", "watch", "create", "patch"]
+# The deployment's PodDisruptionBudget: the same.
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
-  verbs: ["get", "create", "patch"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 # Events on LlamaDeployments (scaling, rollout, draining), posted by kopf.
 - apiGroups: [""]
   resources: ["events"]

@@ -14,6 +14,10 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from llamaops import __version__
+
+Obj = dict[str, Any]
+
 
 class KubeconfigError(ValueError):
     """A kubeconfig that cannot be used (missing, unreadable, no current context)."""
@@ -51,17 +55,19 @@ api_retry = retry(
 
 
 def api_client(kubeconfig: str | None) -> client.ApiClient:
-    """A client from in-cluster config, else the kubeconfig (the given path or the default)."""
+    """A client from in-cluster config, else the kubeconfig (the given path or the default);
+    it says "llamaops/VERSION" as its User-Agent, so audit logs name the operator."""
     try:
+        api: client.ApiClient | None = None
         if kubeconfig is None:
             try:
                 config.load_incluster_config()  # type: ignore[no-untyped-call]
-                return client.ApiClient()
+                api = client.ApiClient()
             except ConfigException:
                 pass
-        api: client.ApiClient = config.new_client_from_config(  # type: ignore[no-untyped-call]
-            config_file=kubeconfig
-        )
+        if api is None:
+            api = config.new_client_from_config(config_file=kubeconfig)  # type: ignore[no-untyped-call]
+        api.user_agent = f"llamaops/{__version__}"
         return api
     except (ConfigException, OSError, TypeError, ValueError) as error:
         where = kubeconfig or "the default kubeconfig"
@@ -88,6 +94,15 @@ def list_nodes_and_pods(
             raise ClusterError(describe(error)) from None
 
 
+def _object(response: Any) -> Obj | None:
+    """A write's answer as the API's JSON: the object as stored (a Status for some deletes)."""
+    try:
+        found: Obj = json.loads(response.data)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
 def _ok_if(error: ApiException, *codes: int) -> None:
     """AlreadyExists and NotFound are success for an idempotent apply; anything else raises."""
     if int(error.status or 0) not in codes:
@@ -109,6 +124,10 @@ class Kube:
         self.policy = client.PolicyV1Api(api)
         self.on_error = on_error or (lambda verb, code: None)
 
+    def close(self) -> None:
+        """Close the connections to the API."""
+        self.core.api_client.close()
+
     def _count(self, verb: str, error: Exception) -> None:
         code = int(getattr(error, "status", 0) or 0)
         self.on_error(verb, str(code) if code else "connection")
@@ -125,50 +144,51 @@ class Kube:
         found: dict[str, Any] = json.loads(response.data)
         return found
 
-    def list_pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
-        return _items(
-            lambda **kw: self.core.list_namespaced_pod(namespace, label_selector=selector, **kw)
-        )
-
-    def list_nodes(self) -> list[dict[str, Any]]:
-        return _items(self.core.list_node)
-
-    def list_all_pods(self) -> list[dict[str, Any]]:
-        return _items(self.core.list_pod_for_all_namespaces)
-
     @api_retry
-    def create_pod(self, namespace: str, manifest: dict[str, Any]) -> None:
+    def create_pod(self, namespace: str, manifest: Obj) -> Obj | None:
+        """The pod as created; None when it already existed."""
         try:
             body: Any = manifest  # the client serializes API JSON as it is
-            self.core.create_namespaced_pod(namespace, body, _preload_content=False)
+            return _object(self.core.create_namespaced_pod(namespace, body, _preload_content=False))
         except ApiException as error:
             self._count("create", error)
             _ok_if(error, 409)
+            return None
 
     @api_retry
-    def delete_pod(self, namespace: str, name: str, grace: int | None = None) -> None:
+    def delete_pod(self, namespace: str, name: str, grace: int | None = None) -> Obj | None:
+        """The pod, terminating; None when it was gone already."""
         try:
-            self.core.delete_namespaced_pod(
-                name, namespace, grace_period_seconds=grace, _preload_content=False
+            return _object(
+                self.core.delete_namespaced_pod(
+                    name, namespace, grace_period_seconds=grace, _preload_content=False
+                )
             )
         except ApiException as error:
             self._count("delete", error)
             _ok_if(error, 404)
+            return None
 
     @api_retry
     def patch_pod_metadata(
         self, namespace: str, name: str, labels: dict[str, str], annotations: dict[str, str]
-    ) -> None:
+    ) -> Obj | None:
+        """The pod as patched; None when it is gone."""
         body = {"metadata": {"labels": labels, "annotations": annotations}}
         try:
-            self.core.patch_namespaced_pod(name, namespace, body, _preload_content=False)
+            return _object(
+                self.core.patch_namespaced_pod(name, namespace, body, _preload_content=False)
+            )
         except ApiException as error:
             self._count("patch", error)
             _ok_if(error, 404)
+            return None
 
     @api_retry
-    def ensure(self, namespace: str, manifest: dict[str, Any]) -> None:
-        """Create a Service or PodDisruptionBudget, or bring its spec and labels up to date."""
+    def ensure(self, namespace: str, manifest: Obj, exists: bool) -> Obj | None:
+        """Create a Service or PodDisruptionBudget, or, when it `exists`, bring its spec and
+        labels up to date; either way falls back to the other when the cluster disagrees
+        (409 on create, 404 on patch). The object as stored."""
         kind, name = manifest["kind"], manifest["metadata"]["name"]
         create: Any
         patch: Any
@@ -179,15 +199,20 @@ class Kube:
                 self.policy.patch_namespaced_pod_disruption_budget,
             ),
         }[kind]
+        body = {
+            "metadata": {"labels": manifest["metadata"].get("labels", {})},
+            "spec": _patchable_spec(kind, manifest["spec"]),
+        }
         try:
-            create(namespace, manifest, _preload_content=False)
+            if exists:
+                return _object(patch(name, namespace, body, _preload_content=False))
+            return _object(create(namespace, manifest, _preload_content=False))
         except ApiException as error:
-            _ok_if(error, 409)
-            body = {
-                "metadata": {"labels": manifest["metadata"].get("labels", {})},
-                "spec": _patchable_spec(kind, manifest["spec"]),
-            }
-            patch(name, namespace, body, _preload_content=False)
+            self._count("patch" if exists else "create", error)
+            _ok_if(error, 404 if exists else 409)
+        if exists:
+            return _object(create(namespace, manifest, _preload_content=False))
+        return _object(patch(name, namespace, body, _preload_content=False))
 
     @api_retry
     def get_object(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
@@ -204,20 +229,24 @@ class Kube:
         return found
 
     @api_retry
-    def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+    def patch_status(self, namespace: str, name: str, status: Obj) -> Obj | None:
+        """The LlamaDeployment as patched; None when it is gone."""
         try:
-            self.custom.patch_namespaced_custom_object_status(
-                self.GROUP,
-                self.VERSION,
-                namespace,
-                self.PLURAL,
-                name,
-                {"status": status},
-                _preload_content=False,
+            return _object(
+                self.custom.patch_namespaced_custom_object_status(
+                    self.GROUP,
+                    self.VERSION,
+                    namespace,
+                    self.PLURAL,
+                    name,
+                    {"status": status},
+                    _preload_content=False,
+                )
             )
         except ApiException as error:
             self._count("patch", error)
             _ok_if(error, 404)
+            return None
 
     @api_retry
     def scale(self, namespace: str, name: str, replicas: int) -> None:

@@ -103,7 +103,7 @@ def judge(canary: EngineStats, old: EngineStats, elapsed: float, limits: Toleran
             f"(at most {allowed:g} points more){few}; {figures}",
         )
     if canary.ttft_count < QUANTILE_SAMPLES:
-        unjudged = f"; TTFT not judged: a p90 needs {QUANTILE_SAMPLES} requests"
+        unjudged = f", TTFT not judged (a p90 needs {QUANTILE_SAMPLES} requests)"
         return Verdict(PASSED, f"canary passed{few}{unjudged}: {figures}")
     p_c, p_o = canary.ttft_quantile(QUANTILE), old.ttft_quantile(QUANTILE)
     if p_c is not None and p_o is not None and _slower(p_c, p_o, limits):

@@ -54,10 +54,12 @@ class AnnotatePod:
 
 @dataclass(frozen=True)
 class EnsureObject:
-    """Create or update a child object (the Service, the PodDisruptionBudget)."""
+    """Create a child object (the Service, the PodDisruptionBudget), or update it when it
+    `exists` and differs from its manifest."""
 
     manifest: dict[str, Any]
     reason: str
+    exists: bool = False
 
 
 Action = CreatePod | StartDrain | DeletePod | EnsureObject | WarmUp | AnnotatePod

@@ -48,6 +48,7 @@ from llamaops.errors import SpecError
 from llamaops.model_resolution import ResolvedModel, resolve_model
 from llamaops.reconcile import reasons
 from llamaops.reconcile.conditions import Facts, transition_events
+from llamaops.reconcile.drift import drifted
 from llamaops.reconcile.observed import Observed, ReplicaPod
 from llamaops.reconcile.plan_types import (
     Action,
@@ -174,9 +175,12 @@ class _Draft:
         )
         for manifest, existing in objects:
             shown = f"{manifest['kind']} {manifest['metadata']['name']}"
-            self.actions.append(EnsureObject(manifest, f"{shown} as the spec renders it"))
             if existing is None:
+                self.actions.append(EnsureObject(manifest, f"{shown} is missing"))
                 self.events.append(EventRecord(reasons.CREATED, f"Created {shown}"))
+            elif drifted(manifest, existing):
+                reason = f"{shown} differs from what the spec renders"
+                self.actions.append(EnsureObject(manifest, reason, exists=True))
 
     def remove_failed(self) -> None:
         for pod in self.groups.failed:

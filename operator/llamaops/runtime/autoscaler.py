@@ -13,7 +13,6 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import kopf
 
 from llamaops.api.status import AutoscalerStatus
@@ -27,7 +26,9 @@ from llamaops.reconcile.planner import checked_model
 from llamaops.reconcile.replicas import group_replicas, stalled
 from llamaops.reconcile.scheduling import schedule
 from llamaops.runtime import metrics
+from llamaops.runtime.cache import Cache
 from llamaops.runtime.observe import observe
+from llamaops.runtime.scrapes import Scrapes
 
 log = logging.getLogger("llamaops")
 
@@ -40,12 +41,14 @@ def interval_of(spec: Any) -> float:
     return float((spec.get("autoscaling") or {}).get("metricsIntervalSeconds") or 5)
 
 
-async def tick(kube: Kube, session: aiohttp.ClientSession, namespace: str, name: str) -> None:
-    """One reading and decision for one LlamaDeployment."""
-    body: dict[str, Any] | None = await asyncio.to_thread(kube.get_deployment, namespace, name)
+async def tick(kube: Kube, cache: Cache, scrapes: Scrapes, namespace: str, name: str) -> None:
+    """One reading and decision for one LlamaDeployment, from the cache and a reading of
+    each replica no older than this interval (a reconcile's since the last tick will do)."""
+    body = cache.get("LlamaDeployment", namespace, name)  # as kopf's watch last showed it
     if body is None or body["metadata"].get("deletionTimestamp") or not enabled(body["spec"]):
         return
-    observed = await observe(kube, body, session)
+    fresh = max(0.5, interval_of(body["spec"]) - 0.5)
+    observed = await observe(cache, kube, body, scrapes, max_age=fresh)
     decision = decided(observed)
     if decision is None:
         return
@@ -65,20 +68,24 @@ async def tick(kube: Kube, session: aiohttp.ClientSession, namespace: str, name:
         ).inc()
     status = status_after(previous, decision, datetime.now(UTC))
     if previous is None or status.to_wire() != previous.to_wire():
-        await asyncio.to_thread(
+        written = await asyncio.to_thread(
             kube.patch_status, namespace, name, {"autoscaler": _replacing(status)}
         )
+        if written is not None:
+            cache.absorb(written)
     involved: Any = body  # kopf reads the object reference from any mapping
     for event in events_of(previous, decision):
         kopf.event(involved, type=event.type, reason=event.reason, message=event.message)
     _gauges(namespace, name, decision, status.capped_by)
 
 
-async def forget(kube: Kube, namespace: str, name: str) -> None:
+async def forget(kube: Kube, cache: Cache, namespace: str, name: str) -> None:
     """Autoscaling was turned off: the replicas are the user's again, and status.autoscaler
     (its reading, reason and window) goes, so that nothing stale is shown."""
     metrics.forget_autoscaler(namespace, name)
-    await asyncio.to_thread(kube.patch_status, namespace, name, {"autoscaler": None})
+    written = await asyncio.to_thread(kube.patch_status, namespace, name, {"autoscaler": None})
+    if written is not None:
+        cache.absorb(written)
     log.info("%s/%s: autoscaling is off; spec.replicas is left to the user", namespace, name)
 
 

@@ -1,20 +1,22 @@
 """kopf handlers: every trigger runs the same reconcile; deletion drains first.
 
-Creation, update, resume, a periodic timer and changes of owned pods all call
-`Reconciler.reconcile`; nothing depends on which one fired. Handler progress is kept in
-annotations, never in status, which belongs to the reconcile's report.
+Creation, update, resume, a periodic timer and changes of owned pods (the cache's pod
+informer) all call `Reconciler.reconcile`; nothing depends on which one fired. Handler
+progress is kept in annotations, never in status, which belongs to the reconcile's report.
+kopf's watches of LlamaDeployments, and of the Services and PodDisruptionBudgets llamaops
+renders, feed the cache (`on.event`), so a reconcile reads them from memory.
 """
 
 import asyncio
+import contextvars
 import logging
 import os
 from typing import Any
 
-import aiohttp
 import kopf
 
 from llamaops.api.resource import GROUP, PLURAL, VERSION
-from llamaops.kube.client import Kube, operator_client
+from llamaops.kube.client import operator_client
 from llamaops.reconcile import names
 from llamaops.reconcile.plan_types import DeletePod, StartDrain
 from llamaops.runtime import autoscaler, metrics
@@ -47,6 +49,7 @@ async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     kube = operator_client(os.environ.get("KUBECONFIG"))
     kube.on_error = metrics.api_error
     state["reconciler"] = Reconciler(kube)
+    reconciler().watch()
 
 
 @kopf.on.cleanup()
@@ -100,7 +103,9 @@ async def autoscale(
     failing: str | None = None
     while not stopped:
         try:
-            await autoscaler.tick(reconciler().kube, reconciler().http(), namespace, name)
+            await autoscaler.tick(
+                reconciler().kube, reconciler().cache, reconciler().scrapes(), namespace, name
+            )
             failing = None
         except Exception as error:
             log.exception("Autoscaling of LlamaDeployment %s/%s failed", namespace, name)
@@ -111,43 +116,67 @@ async def autoscale(
         await stopped.wait(autoscaler.interval_of(spec))
     reason = stopped.reason or kopf.DaemonStoppingReason(0)
     if kopf.DaemonStoppingReason.FILTERS_MISMATCH in reason:
-        await autoscaler.forget(reconciler().kube, namespace, name)  # autoscaling turned off
+        await autoscaler.forget(
+            reconciler().kube, reconciler().cache, namespace, name
+        )  # turned off
     elif kopf.DaemonStoppingReason.RESOURCE_DELETED in reason:
         metrics.forget_autoscaler(namespace, name)
 
 
-@kopf.on.event("v1", "pods", labels={names.LABEL_MANAGED_BY: names.MANAGER})
-async def replica_changed(*, namespace: str | None, labels: Any, **_: Any) -> None:
-    owner = labels.get(names.LABEL_DEPLOYMENT)
-    if owner and namespace:
-        reconciler().soon(namespace, owner, 0.2)
+@kopf.on.event(GROUP, VERSION, PLURAL)
+@kopf.on.event("v1", "services")
+@kopf.on.event("policy", "v1", "poddisruptionbudgets")
+async def seen(*, event: Any, **_: Any) -> None:
+    """Every version kopf's watches see of a LlamaDeployment, or of a Service or budget
+    llamaops renders, goes into the cache (before kopf's other handlers of the same event
+    run). A change to one of those children wakes its deployment's reconcile, which puts
+    back what someone changed. (No label filter: a label someone removed is such a change.)"""
+    obj = event.get("object")
+    if not isinstance(obj, dict) or "reconciler" not in state:
+        return
+    found = reconciler()
+    if obj.get("kind") == "LlamaDeployment":
+        if found.kopf_context is None:
+            found.kopf_context = contextvars.copy_context()
+    elif not found.cache.renders(obj):
+        return  # not ours, or its deployment is gone (the cache forgot its children then)
+    if event.get("type") == "DELETED":
+        found.cache.deleted(obj)
+    else:
+        found.cache.absorb(obj)
+    if obj.get("kind") != "LlamaDeployment":
+        found.soon(obj["metadata"].get("namespace", ""), obj["metadata"]["name"], 0.2)
 
 
 @kopf.on.delete(GROUP, VERSION, PLURAL)
 async def deleting(*, namespace: str | None, name: str, spec: Any, body: Any, **_: Any) -> None:
     """Drain every replica (bounded by the drain timeout), then delete them."""
     namespace = namespace or "default"
-    kube = reconciler().kube
+    kube, cache = reconciler().kube, reconciler().cache
     drain = float(((spec.get("rollout") or {}).get("drainTimeoutSeconds")) or 120)
-    selector = names.selector_string(name)
-    pods = await asyncio.to_thread(kube.list_pods, namespace, selector)
+    await cache.synced()
+    pods = cache.replica_pods(namespace, name)
     why = f"Deleting {name}"
     drains = tuple(StartDrain(p["metadata"]["name"], why) for p in pods)
-    await apply(kube, namespace, drains, reconciler().http())
+    await apply(kube, cache, namespace, drains, reconciler().http())
     kopf.info(body, reason="Draining", message=f"Draining {len(pods)} replicas before deletion")
     deadline = asyncio.get_running_loop().time() + drain
-    async with aiohttp.ClientSession() as session:
-        while asyncio.get_running_loop().time() < deadline and await _busy(kube, body, session):
-            await asyncio.sleep(DELETE_POLL_SECONDS)
+    while asyncio.get_running_loop().time() < deadline and await _busy(body):
+        await asyncio.sleep(DELETE_POLL_SECONDS)
     async with reconciler().lock(namespace, name):  # no reconcile may create pods meanwhile
-        pods = await asyncio.to_thread(kube.list_pods, namespace, selector)
-        deletes = tuple(DeletePod(p["metadata"]["name"], why) for p in pods)
-        await apply(kube, namespace, deletes, reconciler().http())
+        pods = cache.replica_pods(namespace, name)
+        deletes = tuple(
+            DeletePod(p["metadata"]["name"], why)
+            for p in pods
+            if not p["metadata"].get("deletionTimestamp")
+        )
+        await apply(kube, cache, namespace, deletes, reconciler().http())
     kopf.info(body, reason="Deleted", message=f"Deleted the replicas of {name}")
     metrics.forget_deployment(namespace, name)
 
 
-async def _busy(kube: Kube, body: Any, session: aiohttp.ClientSession) -> bool:
+async def _busy(body: Any) -> bool:
     """Whether any replica still has requests running or waiting."""
-    observed = await observe(kube, dict(body), session)
+    found = reconciler()
+    observed = await observe(found.cache, found.kube, dict(body), found.scrapes())
     return any((p.in_flight or 0) > 0 for p in observed.pods if not p.terminating)

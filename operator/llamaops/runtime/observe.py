@@ -1,42 +1,46 @@
-"""Observe: the deployment's pods, the nodes and their GPU use, read into a frozen snapshot."""
+"""Observe: the deployment's pods, the nodes and their GPU use, read into a frozen snapshot
+from the operator's cache (cache.py), and each replica's /metrics (scrapes.py)."""
 
 import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
-
 from llamaops.api.resource import LlamaDeployment
 from llamaops.autoscaling.decision import Reading
-from llamaops.autoscaling.exposition import ExpositionError, reading_of
-from llamaops.inventory import replica_tolerations, take_inventory
+from llamaops.inventory import replica_tolerations
 from llamaops.kube.client import Kube
 from llamaops.reconcile import names
-from llamaops.reconcile.engine_stats import EngineStats, stats_of
+from llamaops.reconcile.engine_stats import EngineStats
 from llamaops.reconcile.observed import Observed, ReplicaPod
+from llamaops.runtime.cache import Cache
+from llamaops.runtime.scrapes import Scrapes
 
 Obj = dict[str, Any]
-METRICS_TIMEOUT = 2.0
+FRESH_SECONDS = 1.0  # a reconcile accepts a replica's /metrics read this long ago
 
 
-async def observe(kube: Kube, body: Obj, session: aiohttp.ClientSession) -> Observed:
+async def observe(
+    cache: Cache,
+    kube: Kube,
+    body: Obj,
+    scrapes: Scrapes,
+    max_age: float = FRESH_SECONDS,
+) -> Observed:
     deployment = LlamaDeployment.model_validate(body)
     meta = body["metadata"]
     namespace, name = meta["namespace"], meta["name"]
-    selector = names.selector_string(name)
-    pods, nodes, all_pods, service, budget = await asyncio.gather(
-        asyncio.to_thread(kube.list_pods, namespace, selector),
-        asyncio.to_thread(kube.list_nodes),
-        asyncio.to_thread(kube.list_all_pods),
-        asyncio.to_thread(kube.get_object, "Service", namespace, name),
-        asyncio.to_thread(kube.get_object, "PodDisruptionBudget", namespace, name),
+    await cache.synced()
+    service, budget = await asyncio.gather(
+        known_object(cache, kube, "Service", namespace, name),
+        known_object(cache, kube, "PodDisruptionBudget", namespace, name),
     )
+    pods = cache.replica_pods(namespace, name)
     scheduling = deployment.spec.scheduling
-    inventory = take_inventory(
-        nodes, all_pods, replica_tolerations(scheduling.tolerations), scheduling.node_selector
+    inventory = cache.inventory(
+        replica_tolerations(scheduling.tolerations), scheduling.node_selector
     )
-    ready_nodes = {n["metadata"]["name"] for n in nodes if _node_ready(n)}
-    scraped = await asyncio.gather(*(scrape(session, pod) for pod in pods))
+    ready_nodes = cache.ready_nodes()
+    scraped = await asyncio.gather(*(scrapes.read(pod, max_age) for pod in pods))
     replicas = tuple(
         replica_pod(pod, ready_nodes, *read) for pod, read in zip(pods, scraped, strict=True)
     )
@@ -48,6 +52,20 @@ async def observe(kube: Kube, body: Obj, session: aiohttp.ClientSession) -> Obse
         service=service,
         disruption_budget=budget,
     )
+
+
+async def known_object(
+    cache: Cache, kube: Kube, kind: str, namespace: str, name: str
+) -> Obj | None:
+    """A Service or PodDisruptionBudget llamaops renders, from the cache; read once from
+    the API when the cache has not heard of it yet (after a restart)."""
+    if not cache.known(kind, namespace, name):
+        found = await asyncio.to_thread(kube.get_object, kind, namespace, name)
+        if found is None:
+            cache.absent(kind, namespace, name)
+        else:
+            cache.absorb(found)
+    return cache.get(kind, namespace, name)
 
 
 def replica_pod(
@@ -97,36 +115,6 @@ def replica_pod(
         in_flight=None if reading is None else round(reading.running + reading.waiting),
         reading=reading,
     )
-
-
-async def scrape(
-    session: aiohttp.ClientSession, pod: Obj
-) -> tuple[Reading | None, EngineStats | None]:
-    """The pod's vLLM gauges and request counts from its /metrics; None when it does not
-    answer in time or answers something else (unknown, never zero)."""
-    ip = (pod.get("status") or {}).get("podIP")
-    if not ip or pod["metadata"].get("deletionTimestamp"):
-        return None, None
-    try:
-        async with session.get(
-            f"http://{ip}:{names.ENGINE_PORT}/metrics",
-            timeout=aiohttp.ClientTimeout(total=METRICS_TIMEOUT),
-        ) as answer:
-            if answer.status != 200:
-                return None, None
-            text = await answer.text()
-    except (aiohttp.ClientError, OSError, TimeoutError):
-        return None, None
-    try:
-        reading: Reading | None = reading_of(text)
-    except ExpositionError:
-        reading = None
-    return reading, stats_of(text)
-
-
-def _node_ready(node: Obj) -> bool:
-    conditions = (node.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 def _time(text: Any) -> datetime | None:

@@ -1,20 +1,27 @@
 """One reconcile for every trigger: observe -> plan -> apply -> report, one at a time per
-deployment; a plan that asks to look again soon (drains, loading replicas) is honoured."""
+deployment; a plan that asks to look again soon (drains, loading replicas) is honoured.
+
+The Reconciler owns what the operator keeps between reconciles: the cache of the cluster
+(cache.py, fed by the pod and node informers and kopf's watches) and the shared reads of
+the replicas' /metrics (scrapes.py)."""
 
 import asyncio
+import contextvars
 import logging
 import time
-from typing import Any
 
 import aiohttp
 
 from llamaops.kube.client import Kube
+from llamaops.kube.informer import Informer
 from llamaops.reconcile.planner import plan
 from llamaops.reconcile.suffixes import random_suffixes
 from llamaops.runtime import metrics
 from llamaops.runtime.apply import apply
+from llamaops.runtime.cache import Cache
 from llamaops.runtime.observe import observe
 from llamaops.runtime.report import report
+from llamaops.runtime.scrapes import Scrapes
 
 log = logging.getLogger("llamaops")
 Key = tuple[str, str]
@@ -23,13 +30,31 @@ Key = tuple[str, str]
 class Reconciler:
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
+        self.cache = Cache(replica_changed=self._replica_changed)
+        # kopf's context (its event queue, for kopf.event) from a handler: reconciles that
+        # a watch of ours starts run in it. None until kopf has handled a deployment (it
+        # reconciles each one as it resumes, so nothing is missed before).
+        self.kopf_context: contextvars.Context | None = None
         self._locks: dict[Key, asyncio.Lock] = {}
         self._later: dict[Key, tuple[float, asyncio.Task[None]]] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._scrapes: Scrapes | None = None
+        self._informers: list[Informer] = []
+
+    def watch(self) -> None:
+        """Start the pod and node informers that feed the cache (on the running loop)."""
+        loop = asyncio.get_running_loop()
+        self._informers = [
+            Informer(self.kube, "pods", loop, self.cache.pods_relisted, self.cache.pod_changed),
+            Informer(self.kube, "nodes", loop, self.cache.nodes_relisted, self.cache.node_changed),
+        ]
+        for informer in self._informers:
+            informer.start()
 
     async def close(self) -> None:
         for _, task in self._later.values():
             task.cancel()
+        await asyncio.gather(*(asyncio.to_thread(i.stop) for i in self._informers))
         if self._session is not None:
             await self._session.close()
 
@@ -51,14 +76,24 @@ class Reconciler:
                 metrics.RECONCILE_SECONDS.observe(time.monotonic() - started)
 
     def http(self) -> aiohttp.ClientSession:
-        """The session that reads the replicas' /metrics (one, shared with the autoscaler)."""
+        """The session for the replicas' HTTP (warm-ups, /metrics), shared."""
         if self._session is None:
             self._session = aiohttp.ClientSession()
         return self._session
 
+    def scrapes(self) -> Scrapes:
+        """The replicas' /metrics, read once for the reconciles and the autoscaler."""
+        if self._scrapes is None:
+            self._scrapes = Scrapes(self.http())
+        return self._scrapes
+
     def lock(self, namespace: str, name: str) -> asyncio.Lock:
         """Held while a reconcile of this deployment runs; deletion takes it too."""
         return self._locks.setdefault((namespace, name), asyncio.Lock())
+
+    def _replica_changed(self, namespace: str, name: str) -> None:
+        if self.kopf_context is not None:
+            self.kopf_context.run(self.soon, namespace, name, 0.2)
 
     def soon(self, namespace: str, name: str, seconds: float) -> None:
         """Reconcile again after `seconds`; of several such requests the earliest wins."""
@@ -78,16 +113,16 @@ class Reconciler:
         self._later[key] = (due, asyncio.create_task(later()))
 
     async def _once(self, namespace: str, name: str) -> None:
-        body: dict[str, Any] | None = await asyncio.to_thread(
-            self.kube.get_deployment, namespace, name
-        )
+        # As kopf's watch last showed it (its handlers run after the cache has it): a
+        # deployment kopf has not shown yet is reconciled when it does.
+        body = self.cache.get("LlamaDeployment", namespace, name)
         if body is None or body["metadata"].get("deletionTimestamp"):
             return
-        observed = await observe(self.kube, body, self.http())
+        observed = await observe(self.cache, self.kube, body, self.scrapes())
         decided = plan(observed, random_suffixes())
         for action in decided.actions:
             log.info("%s/%s: %s", namespace, name, action.reason)
-        await apply(self.kube, namespace, decided.actions, self.http())
-        await report(self.kube, body, observed, decided)
+        await apply(self.kube, self.cache, namespace, decided.actions, self.http())
+        await report(self.kube, self.cache, body, observed, decided)
         if decided.requeue_after is not None:
             self.soon(namespace, name, decided.requeue_after)

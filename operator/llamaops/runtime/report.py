@@ -11,12 +11,13 @@ from llamaops.reconcile.observed import Observed
 from llamaops.reconcile.plan_types import Plan
 from llamaops.runtime import metrics
 from llamaops.runtime.autoscaler import enabled as autoscaling_enabled
+from llamaops.runtime.cache import Cache
 
 Obj = dict[str, Any]
 AUTOSCALER = "autoscaler"
 
 
-async def report(kube: Kube, body: Obj, observed: Observed, plan: Plan) -> None:
+async def report(kube: Kube, cache: Cache, body: Obj, observed: Observed, plan: Plan) -> None:
     meta = body["metadata"]
     # status.autoscaler is the autoscaler loop's: writing back what this reconcile read
     # would undo a decision made meanwhile.
@@ -28,7 +29,9 @@ async def report(kube: Kube, body: Obj, observed: Observed, plan: Plan) -> None:
         patch = merge_patch(old, new)
         if stale:
             patch[AUTOSCALER] = None
-        await asyncio.to_thread(kube.patch_status, meta["namespace"], meta["name"], patch)
+        written = await asyncio.to_thread(kube.patch_status, meta["namespace"], meta["name"], patch)
+        if written is not None:
+            cache.absorb(written)
     for event in plan.events:
         involved: Any = body  # kopf reads the object reference from any mapping
         kopf.event(involved, type=event.type, reason=event.reason, message=event.message)

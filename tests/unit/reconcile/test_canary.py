@@ -84,7 +84,7 @@ LIMITS = Tolerances(
             served(5, ttft=0.01),
             180,
             PASSED,
-            "(only 4 requests); TTFT not judged: a p90 needs 10 requests",
+            "(only 4 requests), TTFT not judged (a p90 needs 10 requests): canary 4",
             id="a p90 of 4 requests is the slowest one: not judged",
         ),
         pytest.param(

@@ -11,6 +11,7 @@ import dataclasses
 import pytest
 
 from llamaops.reconcile import reasons
+from llamaops.reconcile.plan_types import EnsureObject
 from llamaops.reconcile.planner import plan
 from llamaops.reconcile.rendering import replica_name, template_hash
 from llamaops.reconcile.suffixes import random_suffixes, suffixes_at
@@ -223,7 +224,21 @@ def test_a_world_that_matches_the_spec_plans_no_pod_action_and_no_event() -> Non
     assert again.status == first.status
     assert again.events == ()
     assert again.requeue_after is None
-    assert ensured_kinds(again) == ["Service", "PodDisruptionBudget"]
+    assert ensured_kinds(again) == [], "a Service or budget as rendered is not written again"
+
+
+def test_a_service_that_drifted_from_its_rendering_is_updated_and_only_it() -> None:
+    observed = cluster().deployment(replicas=2).with_ready_pods(2).obj()
+    assert observed.service is not None
+    del observed.service["spec"]["selector"]["serving.llamaops.io/serving"]
+    observed.service["metadata"]["labels"]["team"] = "added by someone"
+
+    result = plan(observed)
+
+    (ensure,) = [a for a in result.actions if isinstance(a, EnsureObject)]
+    assert (ensure.manifest["kind"], ensure.exists) == ("Service", True)
+    assert "differs from what the spec renders" in ensure.reason
+    assert not [e for e in result.events if e.reason == reasons.CREATED]
 
 
 @pytest.mark.parametrize(

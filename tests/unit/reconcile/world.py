@@ -21,7 +21,13 @@ from llamaops.model_resolution import resolve_model
 from llamaops.reconcile.engine_stats import EngineStats
 from llamaops.reconcile.observed import Observed, ReplicaPod
 from llamaops.reconcile.plan_types import CreatePod, DeletePod, EnsureObject, Plan, StartDrain
-from llamaops.reconcile.rendering import checkpoint_id, replica_name, template_hash
+from llamaops.reconcile.rendering import (
+    checkpoint_id,
+    disruption_budget,
+    replica_name,
+    service,
+    template_hash,
+)
 from tests.builders import a_deployment, gpu_node, gpu_pod
 
 NOW = datetime(2025, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -184,15 +190,23 @@ class World:
             replica_tolerations(deployment.spec.scheduling.tolerations),
             deployment.spec.scheduling.node_selector,
         )
-        child = {"metadata": {"name": NAME}} if self._children_exist else None
         return Observed(
             deployment=deployment,
             pods=pods,
             inventory=inventory,
             now=self._now,
-            service=copy.deepcopy(child),
-            disruption_budget=copy.deepcopy(child),
+            service=self._child(service(deployment), clusterIP="10.96.0.10"),
+            disruption_budget=self._child(disruption_budget(deployment)),
         )
+
+    def _child(self, rendered: dict[str, Any], **added: str) -> dict[str, Any] | None:
+        """The child as the cluster holds it: as rendered, with what the cluster adds."""
+        if not self._children_exist:
+            return None
+        held = copy.deepcopy(rendered)
+        held["metadata"]["resourceVersion"] = "7"
+        held["spec"].update(added)
+        return held
 
     def _replica_pods(
         self, deployment: LlamaDeployment

@@ -30,6 +30,7 @@ from llamaops.sim.apiserver.lifecycle import Lifecycle
 from llamaops.sim.apiserver.objects import Objects
 from llamaops.sim.apiserver.paths import Target, parse
 from llamaops.sim.apiserver.registry import Registry
+from llamaops.sim.apiserver.request_log import Request, RequestLog
 from llamaops.sim.apiserver.selectors import parse_field_selector, parse_label_selector
 from llamaops.sim.apiserver.store import Obj, Store, Watch
 from llamaops.sim.apiserver.tables import table
@@ -62,6 +63,7 @@ class ApiServer:
         self.api = Objects(self.store, self.registry, self.clock)
         self.lifecycle = Lifecycle(self.api)
         self.faults = Faults(self.store)
+        self.requests = RequestLog()
         self.bookmark_interval = bookmark_interval
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -197,8 +199,22 @@ class ApiServer:
         target = parse(request.path, self.registry)
         query = dict(request.query)
         verb = wire.verb(request.method, target, query)
+        resource = target.resource
+        self.requests.record(
+            Request(
+                verb,
+                resource.group,
+                resource.plural,
+                target.subresource,
+                target.namespace,
+                target.name,
+                request.headers.get("User-Agent", ""),
+            )
+        )
         self._authorize(request, target, verb)
-        await self.faults.before(verb, target.resource.plural)
+        await self.faults.before(
+            verb, target.resource.plural, request.headers.get("User-Agent", "")
+        )
         if verb == "watch":
             return await self._watch(request, target, query)
         handler = getattr(self, f"_{verb}", None)

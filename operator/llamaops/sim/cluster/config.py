@@ -9,7 +9,8 @@ nodes:
     labels: {topology.kubernetes.io/zone: zone-a}
     taints: [{key: nvidia.com/gpu, value: present, effect: NoSchedule}]
 engine:
-  mode: simulated          # or "process": run the pod's own command (process_command.py)
+  mode: simulated          # or "process": run the pod's own command (process_command.py);
+                           # or "idle": run nothing, pass every probe (control-plane benchmarks)
   loadBandwidthGBps: 4     # per GPU, for load times
   # process mode only; relative paths are read from the cluster file's folder:
   # modelDirs: {/models/tiny-a: ../../.venv-vllm/checkpoints/tiny-a}   # path in pod -> here
@@ -55,7 +56,7 @@ class NodePool(_Part):
 
 
 class Engine(_Part):
-    mode: Literal["simulated", "process"] = "simulated"
+    mode: Literal["simulated", "process", "idle"] = "simulated"
     load_bandwidth_gbps: float = Field(default=4.0, gt=0, alias="loadBandwidthGBps")
     startup_seconds: float = Field(default=20.0, ge=0)
     # process mode: model URIs (or names) mapped to local directories

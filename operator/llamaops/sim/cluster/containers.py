@@ -47,6 +47,14 @@ class IdleContainer:
             self.exited.set_result(code)
 
 
+class StandInContainer(IdleContainer):
+    """Engine mode "idle": a container that runs nothing and passes its probes at once, so
+    that thousands of replica pods cost the cluster nothing (benchmarks/scale.py measures
+    the control plane alone; nothing answers on the pod's address)."""
+
+    probed = False
+
+
 class ProcessContainer:
     """The pod's own command as a local process (process_command.py says how it is mapped),
     in a process group of its own: SIGTERM goes to the main process, as a container

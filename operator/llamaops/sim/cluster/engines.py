@@ -7,6 +7,7 @@
 - in "process" mode, every container with a command runs it as a local process instead,
   mapped to this machine as `process_command.py` documents (its pod IP, local model
   directories, the pod's environment);
+- in "idle" mode, nothing runs: every container is a stand-in that passes its probes;
 - anything else becomes an idle container.
 """
 
@@ -17,7 +18,12 @@ from typing import Any
 from llamaops.catalog.gpus import product_or_default
 from llamaops.sim.cluster.access import ClusterApi
 from llamaops.sim.cluster.config import ClusterFile
-from llamaops.sim.cluster.containers import Container, IdleContainer, ProcessContainer
+from llamaops.sim.cluster.containers import (
+    Container,
+    IdleContainer,
+    ProcessContainer,
+    StandInContainer,
+)
 from llamaops.sim.cluster.process_command import process_command
 from llamaops.sim.engine.args import EngineArgsError, parse_command_line, serve_arguments
 from llamaops.sim.engine.engine import SimulatedEngine
@@ -44,6 +50,8 @@ class EngineRuntime:
             process = ProcessContainer(command.argv, command.env, log, niceness)
             self.processes = [p for p in self.processes if not p.exited.done()] + [process]
             return process
+        if self.config.engine.mode == "idle":
+            return StandInContainer()
         if not vllm:
             return IdleContainer()
         try:
