@@ -12,7 +12,6 @@ and then `delete`: every replica drained and gone, nothing orphaned.
 
 Faults, each at a random moment of the run (seconds after its start):
     kill       SIGKILL the operator, start it again after 0..2 s      (KILLS_PER_RUN)
-    flaky      10 % of the operator's writes answered 409 or 500, 4..12 s
     close      every watch closed by the server (a restart of it)
     expire     every watch's version expired (410 Gone, history compacted)
     lose-node  a node holding a replica stops; it comes back after 15..25 s
@@ -33,8 +32,8 @@ FLAKY_SHARE = 0.1
 @dataclass(frozen=True)
 class Fault:
     at: float  # seconds after the run starts
-    kind: str  # kill, flaky, close, expire, lose-node, drain-node
-    lasts: float = 0.0  # kill: down time; flaky, lose-node: how long
+    kind: str  # kill, close, expire, lose-node, drain-node
+    lasts: float = 0.0  # kill: down time; lose-node: how long; drain-node: its timeout
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,7 @@ class Run:
     seed: int
     steps: tuple[Step, ...]
     faults: tuple[Fault, ...]  # by time
+    seconds: float  # the faults' span (writes flaky throughout)
 
     @property
     def kills(self) -> int:
@@ -66,13 +66,13 @@ def run_of(seed: int, seconds: float, kills: int = KILLS_PER_RUN) -> Run:
     draw.shuffle(order)
     steps = [Step(kind, _value(kind, draw, index)) for index, kind in enumerate(order)]
     faults = [Fault(draw.uniform(0, seconds), "kill", draw.uniform(0.0, 2.0)) for _ in range(kills)]
-    faults.append(Fault(draw.uniform(0, seconds), "flaky", draw.uniform(4.0, 12.0)))
     faults += [Fault(draw.uniform(0, seconds), kind) for kind in ("close", "expire")]
     node_fault = draw.choice(("lose-node", "drain-node"))
     faults.append(
         Fault(draw.uniform(0.2 * seconds, 0.8 * seconds), node_fault, draw.uniform(15, 25))
     )
-    return Run(seed, (*steps, Step("delete")), tuple(sorted(faults, key=lambda f: f.at)))
+    ordered = tuple(sorted(faults, key=lambda f: f.at))
+    return Run(seed, (*steps, Step("delete")), ordered, seconds)
 
 
 def _value(kind: str, draw: random.Random, index: int) -> int:
