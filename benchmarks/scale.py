@@ -54,7 +54,11 @@ NAMESPACE = "fleet"
 AT_REST_SECONDS = 60.0
 CHANGES = 60
 CHANGE_EVERY = 0.5
-GPUS_PER_NODE = 8
+# Nodes of 64 GPUs: 157 kubelets rather than 1,250 for the local cluster to run in one
+# process (each pod event goes to every kubelet's watch). The operator before lists the
+# nodes at every reconcile: fewer of them only favours it.
+GPUS_PER_NODE = 64
+RESTART_LIMIT = 900.0  # seconds; a version slower than that is reported as such
 
 
 @dataclass
@@ -72,23 +76,14 @@ class Figures:
 
 # --- the cluster ------------------------------------------------------------------------
 def cluster_file(pods: int) -> ClusterFile:
+    """One-GPU replicas fill nodes of H100 (pools of at most 1,000 nodes, the file's cap)."""
     nodes = math.ceil(pods / GPUS_PER_NODE)
-    return ClusterFile.model_validate(
-        {
-            "nodes": [
-                {
-                    "pool": "h100",
-                    "count": nodes,
-                    "gpu": {
-                        "product": "NVIDIA-H100-80GB-HBM3",
-                        "count": GPUS_PER_NODE,
-                        "memoryMiB": 81559,
-                    },
-                }
-            ],
-            "engine": {"mode": "idle"},
-        }
-    )
+    gpu = {"product": "NVIDIA-H100-80GB-HBM3", "count": GPUS_PER_NODE, "memoryMiB": 81559}
+    pools = [
+        {"pool": f"h100-{first // 1000}", "count": min(1000, nodes - first), "gpu": gpu}
+        for first in range(0, nodes, 1000)
+    ]
+    return ClusterFile.model_validate({"nodes": pools, "engine": {"mode": "idle"}})
 
 
 def deployment(index: int, replicas: int) -> dict[str, Any]:
@@ -179,10 +174,13 @@ def kinds(requests: list[Request], seconds: float) -> dict[str, float]:
     }
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout: float) -> float:
+def wait_for(what: str, check: Callable[[], bool], timeout: float, give_up: bool = False) -> float:
+    """Seconds until `check()`; past `timeout`, NaN if `give_up` (reported), else an exit."""
     started = time.monotonic()
     while not check():
         if time.monotonic() - started > timeout:
+            if give_up:
+                return math.nan
             raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(1.0)
     return time.monotonic() - started
@@ -211,7 +209,8 @@ def measure(version: str, operator: Operator, fleet: Fleet) -> Figures:
     print(f"[{version}] starting the operator", flush=True)
     operator.start()
     figures.ready_seconds = wait_for("every replica ready", all_ready, 3600)
-    wait_for("the operator to stop writing", lambda: quiet(log, 10.0), 1800)
+    # The code before never stops writing (it writes at every resync): 2 minutes at most.
+    wait_for("the operator to stop writing", lambda: quiet(log, 10.0), 120, give_up=True)
 
     print(f"[{version}] at rest for {AT_REST_SECONDS:.0f} s", flush=True)
     start, cpu = log.mark(), operator.cpu_seconds()
@@ -224,13 +223,16 @@ def measure(version: str, operator: Operator, fleet: Fleet) -> Figures:
     figures.latencies, figures.missed = change_to_write(log, custom, names)
 
     print(f"[{version}] restart", flush=True)
-    wait_for("the operator to stop writing", lambda: quiet(log, 5.0), 600)
+    wait_for("the operator to stop writing", lambda: quiet(log, 5.0), 60, give_up=True)
     operator.kill()
     start = log.mark()
     began = time.monotonic()
     operator.start()
     figures.restart_seconds = wait_for(
-        "every deployment reconciled", lambda: operator.reconciles() >= len(names), 1800
+        "every deployment reconciled",
+        lambda: operator.reconciles() >= len(names),
+        RESTART_LIMIT,
+        give_up=True,
     )
     figures.restart_requests = {
         k: v * (time.monotonic() - began)
@@ -244,9 +246,11 @@ def measure(version: str, operator: Operator, fleet: Fleet) -> Figures:
 def change_to_write(log: RequestLog, custom: Any, names: list[str]) -> tuple[list[float], int]:
     """Latency from each spec change to the operator's first write for that deployment."""
     changes: list[tuple[str, float]] = []
+    made: dict[str, int] = {}
     for index in range(CHANGES):
         name = names[(index * 7919) % len(names)]  # spread over the fleet
-        allowed = 2 + index % 2
+        made[name] = made.get(name, 0) + 1
+        allowed = 1 + made[name] % 2 + 1  # 3, 2, 3...: a change every time (it starts at 1)
         sent = time.monotonic()
         custom.patch_namespaced_custom_object(
             GROUP,
@@ -341,23 +345,10 @@ def run_in(
             ]
             return len(ready) == deployments and all(ready)
 
-        log = api.server.requests
-        new = measure(
-            "this code",
-            Operator(kubeconfig, None, scratch / "new.log"),
-            log,
-            custom,
-            names,
-            all_ready,
-        )
-        old = measure(
-            f"before ({baseline})",
-            Operator(kubeconfig, old_source, scratch / "old.log"),
-            log,
-            custom,
-            names,
-            all_ready,
-        )
+        fleet = Fleet(api.server.requests, custom, names, all_ready)
+        new = measure("this code", Operator(kubeconfig, None, scratch / "new.log"), fleet)
+        before = Operator(kubeconfig, old_source, scratch / "old.log")
+        old = measure(f"before ({baseline})", before, fleet)
         client.close()
         api.run(cluster.stop)
     return new, old
@@ -397,10 +388,14 @@ def report(new: Figures, old: Figures, deployments: int, replicas: int) -> str:
                 "goal p99 ≤ 1 s",
             )
         )
+
+    def took(seconds: float) -> str:
+        return f"> {RESTART_LIMIT:.0f} s" if math.isnan(seconds) else f"{seconds:.0f} s"
+
     rows.append(
         (
             "restart: every deployment reconciled after",
-            f"{new.restart_seconds:.0f} s (before: {old.restart_seconds:.0f} s)",
+            f"{took(new.restart_seconds)} (before: {took(old.restart_seconds)})",
             f"requests meanwhile: {new.restart_requests.get('all', 0):.0f} "
             f"(before: {old.restart_requests.get('all', 0):.0f}); writes "
             f"{new.restart_requests.get('writes', 0):.0f} "

@@ -48,9 +48,8 @@ def test_a_seeded_chaos_run_keeps_every_invariant(seed: int, tmp_path: Path) -> 
         with (
             Faults(world, run) as faults,
             Traffic(world) as traffic,
-            Floor(world, floor=replicas) as floor,
+            Floor(world, replicas, faults) as floor,
         ):
-            floor.faults = faults
             for step in run.steps[:-1]:
                 replicas = take(world, step, replicas, floor, traffic)
             faults.done.wait(RUN_SECONDS + 120)

@@ -1,19 +1,19 @@
-"""The instruments of a chaos run: the faults played on their timeline, steady traffic
-through the Service, and a watch of the Service's ready replicas against the floor the
-spec allows.
+"""The instruments of a chaos run, each a thread beside the test (operator_helpers.Watch):
+the faults played on their timeline, steady traffic through the Service, and a watch of
+the Service's ready replicas against the floor the spec allows.
 
-    with Faults(world, run), Traffic(world), Floor(world) as floor: ...
+    with Faults(world, run) as faults, Traffic(world), Floor(world, 3, faults) as floor: ...
 """
 
 import asyncio
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Self
+from dataclasses import dataclass
+from typing import Any
 
 from tests.integration.operator_harness import OperatorWorld
-from tests.integration.operator_helpers import NAME, service_url
+from tests.integration.operator_helpers import NAME, Watch, service_url
 
 from e2e.chaos.schedule import FLAKY_SHARE, Fault, Run
 from llamaops.sim.traffic.client import Record
@@ -26,25 +26,6 @@ OPERATOR_AGENTS = ("llamaops/", "kopf/")
 NODE_FAULTS = ("lose-node", "drain-node")
 
 
-class Background:
-    """A thread that runs `_work` until `_stopped` is set."""
-
-    def __init__(self) -> None:
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._work, name=type(self).__name__, daemon=True)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=120)
-
-    def _work(self) -> None:
-        raise NotImplementedError
-
-
 @dataclass
 class Played:
     fault: Fault
@@ -53,15 +34,17 @@ class Played:
     what: str = ""
 
 
-class Faults(Background):
+class Faults(Watch):
     """Plays the run's faults at their moments (seconds after entering)."""
 
+    JOIN_SECONDS = 120.0
+
     def __init__(self, world: OperatorWorld, run: Run) -> None:
-        self.world, self.run = world, run
+        self.run = run
         self.played: list[Played] = []
         self.refused = 0  # writes the flaky API refused
         self.done = threading.Event()
-        super().__init__()
+        super().__init__(world)
 
     @property
     def server_faults(self) -> Any:
@@ -75,7 +58,7 @@ class Faults(Background):
             if p.fault.kind in NODE_FAULTS
         ]
 
-    def _work(self) -> None:
+    def _poll(self) -> None:
         """Writes are flaky for the whole span; a node fault runs in a thread of its own
         (it lasts), the others in order."""
         began = time.monotonic()
@@ -113,14 +96,6 @@ class Faults(Background):
             time.sleep(fault.lasts)
             world.start_operator()
             return "operator killed"
-        if fault.kind == "flaky":
-            seed = self.run.seed * 1000 + len(self.played)
-            flaky = world.cluster.run(
-                lambda: faults.flaky_writes(FLAKY_SHARE, OPERATOR_AGENTS, seed)
-            )
-            time.sleep(fault.lasts)
-            world.cluster.run(faults.clear)
-            return f"{flaky.refused} writes refused"
         if fault.kind == "close":
             return f"{world.cluster.run(faults.close_watches)} watches closed"
         if fault.kind == "expire":
@@ -164,16 +139,17 @@ class Sent:
     record: Record
 
 
-class Traffic(Background):
+class Traffic(Watch):
     """Steady requests through the Service, in 5 s rounds, until stopped."""
 
     RATE = 2.0
+    JOIN_SECONDS = 60.0  # the round under way
 
     def __init__(self, world: OperatorWorld) -> None:
         self.url = service_url(world)
         self.model = str((world.llama(NAME) or {})["spec"]["model"]["name"])
         self.sent: list[Sent] = []
-        super().__init__()
+        super().__init__(world)
 
     def failed(self, excused: Callable[[float], bool]) -> tuple[list[Sent], int]:
         """Failed requests no node fault explains, and how many one did."""
@@ -187,7 +163,7 @@ class Traffic(Background):
         records = asyncio.run(run_traffic(self.url, plan, model=self.model, timeout=60))
         self.sent += [Sent(began + r.start, r) for r in records]
 
-    def _work(self) -> None:
+    def _poll(self) -> None:
         plan = plan_requests(constant(self.RATE, 5.0), Fixed(16), Fixed(8))
         while not self._stopped.is_set():
             began = time.monotonic()
@@ -195,25 +171,21 @@ class Traffic(Background):
             self.sent += [Sent(began + r.start, r) for r in records]
 
 
-@dataclass
-class Floor(Background):
+class Floor(Watch):
     """Polls the Service's ready addresses; a count under the floor the spec allows is a
     breach, unless a node fault is on or its replicas are still coming back."""
 
-    world: OperatorWorld
-    floor: int = 0
-    faults: Faults | None = None
-    breaches: list[str] = field(default_factory=list)
-    fewest: int | None = None
+    def __init__(self, world: OperatorWorld, floor: int, faults: Faults) -> None:
+        self.floor, self.faults = floor, faults
+        self.breaches: list[str] = []
+        self.fewest: int | None = None
+        super().__init__(world)
 
-    def __post_init__(self) -> None:
-        super().__init__()
-
-    def _work(self) -> None:
+    def _poll(self) -> None:
         recovering = False
         while not self._stopped.is_set():
             count = self._addresses()
-            node_fault_on = self.faults is not None and any(
+            node_fault_on = any(
                 end >= time.monotonic() - 0.2 for _, end in self.faults.node_windows()
             )
             if node_fault_on:

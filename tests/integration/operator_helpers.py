@@ -212,7 +212,10 @@ def failures(records: Sequence[Record]) -> list[str]:
 
 
 class Watch:
-    """A thread that polls the world (`_poll`, until `_stopped` is set) while a test acts."""
+    """A thread that polls the world (`_poll`, until `_stopped` is set) while a test acts;
+    leaving waits `JOIN_SECONDS` for it to finish."""
+
+    JOIN_SECONDS = 5.0
 
     def __init__(self, world: OperatorWorld, name: str = NAME) -> None:
         self.world, self.name = world, name
@@ -225,7 +228,7 @@ class Watch:
 
     def __exit__(self, *_: object) -> None:
         self._stopped.set()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=self.JOIN_SECONDS)
 
     def _poll(self) -> None:
         raise NotImplementedError

@@ -11,6 +11,7 @@ import re
 
 import yaml
 
+from llamaops.sim.apiserver.background import BackgroundApiServer
 from tests.builders import gpu_node
 from tests.integration.kubectl_helpers import (
     CRD,
@@ -318,3 +319,31 @@ def test_describe_pod_shows_node_ip_containers_and_their_state(kubectl: Kubectl)
     assert described(vllm, "Restart Count") == "3"
     assert described(vllm, "VLLM_PORT") == "8000"
     assert described(output, "QoS Class") == "BestEffort"
+
+
+def test_get_lists_more_than_a_page_of_500(
+    bare_kubectl: Kubectl, apiserver: BackgroundApiServer
+) -> None:
+    """kubectl asks for 500 rows at a time and follows the continue token."""
+    for index in range(510):
+        body = {"metadata": {"name": f"c-{index:03d}", "namespace": "default"}}
+        apiserver.run(lambda b=body: configmaps(apiserver).create("default", b))
+
+    shown = [row["NAME"] for row in rows(bare_kubectl("get", "configmaps"))]
+
+    assert sorted(n for n in shown if n.startswith("c-")) == [f"c-{i:03d}" for i in range(510)]
+
+
+class _ConfigMaps:
+    def __init__(self, apiserver: BackgroundApiServer) -> None:
+        assert apiserver.server is not None
+        self.server = apiserver.server
+
+    def create(self, namespace: str, body: dict) -> None:  # type: ignore[type-arg]
+        resource = self.server.registry.find("", "v1", "configmaps")
+        assert resource is not None
+        self.server.api.create(resource, namespace, body)
+
+
+def configmaps(apiserver: BackgroundApiServer) -> _ConfigMaps:
+    return _ConfigMaps(apiserver)

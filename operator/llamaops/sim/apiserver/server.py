@@ -234,15 +234,17 @@ class ApiServer:
         items = self.store.list(resource.key, target.namespace, labels, fields, at=at)
         items, meta = wire.paginate(items, query, token, at)
         if wire.wants_table(request):
-            return wire.respond(
-                table(
-                    resource,
-                    items,
-                    meta["resourceVersion"],
-                    include_object=query.get("includeObject", "Metadata"),
-                    now=self.clock.now(),
-                )
+            printed = table(
+                resource,
+                items,
+                meta["resourceVersion"],
+                include_object=query.get("includeObject", "Metadata"),
+                now=self.clock.now(),
             )
+            # kubectl get asks 500 rows at a time and follows the continue token.
+            page = {k: meta[k] for k in ("continue", "remainingItemCount") if k in meta}
+            printed["metadata"] = {**printed["metadata"], **page}
+            return wire.respond(printed)
         body = {
             "kind": resource.list_kind_name,
             "apiVersion": resource.api_version,

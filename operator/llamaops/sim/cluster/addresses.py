@@ -10,7 +10,8 @@ POD_NETWORK = ipaddress.ip_network("127.16.0.0/12")  # clear of 127.0.0.1 and it
 NODE_NETWORK = ipaddress.ip_network("192.0.2.0/24")
 # Each cluster takes a block of the pod network chosen at random among those whose first
 # address nobody serves on, so that two local clusters on one machine (a demo and a test
-# run, say) do not share addresses.
+# run, say) do not share addresses; a cluster of more pods takes another block when one
+# is full.
 BLOCK_SIZE = 4096
 BLOCKS = POD_NETWORK.num_addresses // BLOCK_SIZE
 
@@ -31,10 +32,11 @@ class PodAddresses:
         if self._free:
             address = self._free.pop(0)
         else:
+            if self._next >= self._start + BLOCK_SIZE - 1:  # this block is full: another
+                self._start = int(POD_NETWORK.network_address) + _free_block() * BLOCK_SIZE
+                self._next = self._start + 1
             address = self._next
             self._next += 1
-            if address >= self._start + BLOCK_SIZE - 1:
-                raise RuntimeError(f"this cluster's {BLOCK_SIZE} pod addresses are all in use")
         self._owner[pod_uid] = address
         return str(ipaddress.ip_address(address))
 

@@ -86,11 +86,12 @@ def schedule(
     reasons: dict[str, int] = {}
     feasible: list[Obj] = []
     requests = pod_requests(pod)
+    on = _pods_by_node(pods)
     for node in nodes:
         if names is not None and _name(node) not in names:
             rejected = [AFFINITY_NAMES_LEFT_OUT]
         else:
-            rejected = _filter(pod, requests, node, _pods_on(node, pods))
+            rejected = _filter(pod, requests, node, on.get(_name(node), []))
         for reason in rejected:
             reasons[reason] = reasons.get(reason, 0) + 1
         if not rejected:
@@ -99,7 +100,7 @@ def schedule(
         return Decision(None, _message(len(nodes), reasons=reasons), reasons)
     spread = anti_affinity_scores(pod, feasible, nodes, pods)
     scores = {
-        _name(n): _score(pod, n, _pods_on(n, pods), weights) + SPREAD_WEIGHT * spread[_name(n)]
+        _name(n): _score(pod, n, on.get(_name(n), []), weights) + SPREAD_WEIGHT * spread[_name(n)]
         for n in feasible
     }
     return Decision(min(scores, key=lambda name: (-scores[name], name)), "")
@@ -157,15 +158,15 @@ def _filter(pod: Obj, requests: Mapping[str, int], node: Obj, on_node: list[Obj]
     )
 
 
-def _pods_on(node: Obj, pods: Iterable[Obj]) -> list[Obj]:
-    """The pods the scheduler counts on a node: bound there and not finished."""
-    name = _name(node)
-    return [
-        p
-        for p in pods
-        if (p.get("spec") or {}).get("nodeName") == name
-        and (p.get("status") or {}).get("phase") not in TERMINAL_PHASES
-    ]
+def _pods_by_node(pods: Iterable[Obj]) -> dict[str, list[Obj]]:
+    """The pods the scheduler counts on each node: bound there and not finished (one pass
+    over the pods, not one per node: clusters of thousands of pods)."""
+    on: dict[str, list[Obj]] = {}
+    for p in pods:
+        node = (p.get("spec") or {}).get("nodeName")
+        if node and (p.get("status") or {}).get("phase") not in TERMINAL_PHASES:
+            on.setdefault(str(node), []).append(p)
+    return on
 
 
 def _message(total: int, reasons: Mapping[str, int] | None = None, prefilter: str = "") -> str:
@@ -179,7 +180,7 @@ def _message(total: int, reasons: Mapping[str, int] | None = None, prefilter: st
 # --- score -------------------------------------------------------------------------------
 def _score(pod: Obj, node: Obj, on_node: list[Obj], weights: Mapping[str, int]) -> int:
     """NodeResourcesFit LeastAllocated: the weighted mean of each resource's free share."""
-    own = pod_requests(pod, non_zero=True)
+    own = _known_requests(pod, True)
     already = _summed(on_node, non_zero=True)
     capacity = allocatable(node)
     total = weight_sum = 0
@@ -220,8 +221,27 @@ def _amounts(quantities: Mapping[str, Any]) -> dict[str, int]:
 def _summed(pods: Iterable[Obj], non_zero: bool = False) -> dict[str, int]:
     total: dict[str, int] = {}
     for pod in pods:
-        _add(total, pod_requests(pod, non_zero))
+        _add(total, _known_requests(pod, non_zero))
     return total
+
+
+_REQUESTS: dict[tuple[str, str, bool], dict[str, int]] = {}
+
+
+def _known_requests(pod: Obj, non_zero: bool) -> dict[str, int]:
+    """pod_requests, remembered per pod version (a pod's requests never change: its spec
+    cannot), so that summing a node's pods does not parse thousands of quantities again."""
+    meta = pod.get("metadata") or {}
+    uid = str(meta.get("uid", ""))
+    if not uid:
+        return pod_requests(pod, non_zero)
+    key = (uid, str(meta.get("namespace", "")), non_zero)
+    found = _REQUESTS.get(key)
+    if found is None:
+        if len(_REQUESTS) > 100_000:
+            _REQUESTS.clear()
+        found = _REQUESTS[key] = pod_requests(pod, non_zero)
+    return found
 
 
 def _add(total: dict[str, int], amounts: Mapping[str, int]) -> None:

@@ -41,17 +41,23 @@ def anti_affinity_scores(
         and p["metadata"].get("namespace") == namespace
         and p["metadata"].get("name") != pod["metadata"].get("name")
     ]
+    # Per term, how many matching pods each topology domain holds: one pass over the pods.
+    held: list[tuple[int, str, dict[str, int]]] = []
+    for weight, selector, key in terms:
+        domains: dict[str, int] = {}
+        for other in others:
+            if matches(selector, other["metadata"].get("labels") or {}):
+                domain = labels.get(other["spec"]["nodeName"], {}).get(key)
+                if domain is not None:
+                    domains[domain] = domains.get(domain, 0) + 1
+        held.append((weight, key, domains))
     raw = {}
     for node in names:
         score = 0
-        for weight, selector, key in terms:
+        for weight, key, domains in held:
             domain = labels[node].get(key)
-            if domain is None:
-                continue
-            for other in others:
-                theirs = labels.get(other["spec"]["nodeName"], {}).get(key)
-                if theirs == domain and matches(selector, other["metadata"].get("labels") or {}):
-                    score -= weight
+            if domain is not None:
+                score -= weight * domains.get(domain, 0)
         raw[node] = score
     low, high = min(raw.values()), max(raw.values())
     if high == low:
