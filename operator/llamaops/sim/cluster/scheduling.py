@@ -225,20 +225,28 @@ def _summed(pods: Iterable[Obj], non_zero: bool = False) -> dict[str, int]:
     return total
 
 
-_REQUESTS: dict[tuple[str, str, bool], dict[str, int]] = {}
+_REQUESTS: dict[tuple[bool, str], dict[str, int]] = {}
 
 
 def _known_requests(pod: Obj, non_zero: bool) -> dict[str, int]:
-    """pod_requests, remembered per pod version (a pod's requests never change: its spec
-    cannot), so that summing a node's pods does not parse thousands of quantities again."""
-    meta = pod.get("metadata") or {}
-    uid = str(meta.get("uid", ""))
-    if not uid:
-        return pod_requests(pod, non_zero)
-    key = (uid, str(meta.get("namespace", "")), non_zero)
+    """pod_requests, remembered by what they are computed from (the containers' resources,
+    init containers' restart policies, the overhead), so that summing a node's pods does not
+    parse thousands of quantities again: thousands of pods share a handful of shapes."""
+    spec = pod.get("spec") or {}
+    shape = repr(
+        (
+            [c.get("resources") for c in spec.get("containers") or []],
+            [
+                (c.get("resources"), c.get("restartPolicy"))
+                for c in spec.get("initContainers") or []
+            ],
+            spec.get("overhead"),
+        )
+    )
+    key = (non_zero, shape)
     found = _REQUESTS.get(key)
     if found is None:
-        if len(_REQUESTS) > 100_000:
+        if len(_REQUESTS) > 10_000:
             _REQUESTS.clear()
         found = _REQUESTS[key] = pod_requests(pod, non_zero)
     return found

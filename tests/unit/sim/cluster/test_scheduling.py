@@ -321,3 +321,19 @@ def test_scoring_gpus_ignores_them_for_pods_that_ask_for_none() -> None:
 
     # gpu-a's GPUs are all taken, but a pod that asks for none does not see that
     assert schedule(pod().obj(), nodes, eight_on_a, weights=spread).node == "gpu-a"
+
+
+def test_pods_of_two_clusters_with_the_same_uid_are_each_counted_for_what_they_ask() -> None:
+    """Local clusters in one process draw uids from the same seed: nothing may be
+    remembered by uid (it once was, and a node took four 3-GPU pods on 8 GPUs)."""
+    one_gpu, three_gpus = gpu_pod("a", gpus=1).obj(), gpu_pod("b", gpus=3).obj()
+    for running in (one_gpu, three_gpus):
+        running["metadata"]["uid"] = "same"
+        running["spec"]["nodeName"] = "n1"
+        running.setdefault("status", {})["phase"] = "Running"
+    nodes = [gpu_node("n1").obj()]
+
+    (fits,) = place([gpu_pod("c", gpus=6).obj()], nodes, [one_gpu])
+    (full,) = place([gpu_pod("c", gpus=6).obj()], nodes, [three_gpus])
+
+    assert (fits.node, full.node) == ("n1", None)
