@@ -17,6 +17,8 @@ SelfSubjectAccessReview (`kubectl auth can-i`, system:basic-user).
 import secrets
 from dataclasses import dataclass
 
+from llamaops.sim.apiserver.errors import forbidden
+from llamaops.sim.apiserver.paths import Target
 from llamaops.sim.apiserver.rbac import (
     GROUP,
     MASTERS,
@@ -24,6 +26,7 @@ from llamaops.sim.apiserver.rbac import (
     Policy,
     User,
     allowed,
+    forbidden_message,
     service_account_user,
 )
 from llamaops.sim.apiserver.registry import Registry
@@ -62,6 +65,27 @@ class Auth:
 
     def record(self, user: User, request: Attributes, allowed: bool) -> None:
         self.audit.append(AuditRecord(user.name, request, allowed))
+
+    def authorize(
+        self, authorization: str | None, target: Target, verb: str, policy: Policy
+    ) -> None:
+        """RBAC (rbac.py) when enforced; every decision goes to the audit; a denial is
+        kube-apiserver's 403."""
+        resource = target.resource
+        if not self.enforce or resource.group == REVIEWS:
+            return  # every authenticated user may ask what it may do (system:basic-user)
+        user = self.user(authorization) or ADMIN  # authenticated by the middleware
+        asked = Attributes(
+            verb, resource.group, resource.plural, target.subresource, target.namespace, target.name
+        )
+        permitted = allowed(user, asked, policy)
+        self.record(user, asked, permitted)
+        if not permitted:
+            details = {"kind": resource.plural, "group": resource.group}
+            raise forbidden(
+                forbidden_message(user, asked),
+                {**details, "name": target.name} if target.name else details,
+            )
 
 
 def policy_of(registry: Registry, store: Store) -> Policy:

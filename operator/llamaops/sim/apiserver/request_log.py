@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from llamaops.sim.apiserver.faults import WRITES
+from llamaops.sim.apiserver.paths import Target
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,19 @@ class Request:
     def across_namespaces(self) -> bool:
         """A list or watch of every namespace's objects (or of a cluster-scoped kind)."""
         return self.verb in ("list", "watch") and self.namespace is None
+
+    @classmethod
+    def to(cls, target: Target, verb: str, agent: str) -> "Request":
+        resource = target.resource
+        return cls(
+            verb,
+            resource.group,
+            resource.plural,
+            target.subresource,
+            target.namespace,
+            target.name,
+            agent,
+        )
 
     def __str__(self) -> str:
         where = f"namespaces/{self.namespace}/" if self.namespace else ""

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from llamaops.sim.apiserver import discovery, openapi_docs, rbac, subresources, wire
+from llamaops.sim.apiserver import discovery, openapi_docs, subresources, wire
 from llamaops.sim.apiserver.auth import (
     ADMIN,
     PUBLIC_PATHS,
@@ -21,7 +21,6 @@ from llamaops.sim.apiserver.auth import (
 from llamaops.sim.apiserver.errors import (
     ApiError,
     bad_request,
-    forbidden,
     method_not_allowed,
     unauthorized,
 )
@@ -145,24 +144,6 @@ class ApiServer:
         response: web.StreamResponse = await handler(request)
         return response
 
-    def _authorize(self, request: web.Request, target: Target, verb: str) -> None:
-        """RBAC (rbac.py) when the server enforces it; every decision goes to the audit."""
-        resource = target.resource
-        if not self.auth.enforce or resource.group == REVIEWS:
-            return  # every authenticated user may ask what it may do (system:basic-user)
-        user = self.auth.user(request.headers.get("Authorization")) or ADMIN  # authenticated
-        asked = rbac.Attributes(
-            verb, resource.group, resource.plural, target.subresource, target.namespace, target.name
-        )
-        allowed = rbac.allowed(user, asked, policy_of(self.registry, self.store))
-        self.auth.record(user, asked, allowed)
-        if not allowed:
-            details = {"kind": resource.plural, "group": resource.group}
-            raise forbidden(
-                rbac.forbidden_message(user, asked),
-                {**details, "name": target.name} if target.name else details,
-            )
-
     # --- discovery ---------------------------------------------------------------------
     async def _ok(self, request: web.Request) -> web.Response:
         return web.Response(text="ok")
@@ -199,22 +180,12 @@ class ApiServer:
         target = parse(request.path, self.registry)
         query = dict(request.query)
         verb = wire.verb(request.method, target, query)
-        resource = target.resource
-        self.requests.record(
-            Request(
-                verb,
-                resource.group,
-                resource.plural,
-                target.subresource,
-                target.namespace,
-                target.name,
-                request.headers.get("User-Agent", ""),
-            )
-        )
-        self._authorize(request, target, verb)
-        await self.faults.before(
-            verb, target.resource.plural, request.headers.get("User-Agent", "")
-        )
+        agent = request.headers.get("User-Agent", "")
+        self.requests.record(Request.to(target, verb, agent))
+        policy = policy_of(self.registry, self.store) if self.auth.enforce else None
+        if policy is not None:
+            self.auth.authorize(request.headers.get("Authorization"), target, verb, policy)
+        await self.faults.before(verb, target.resource.plural, agent)
         if verb == "watch":
             return await self._watch(request, target, query)
         handler = getattr(self, f"_{verb}", None)
