@@ -28,6 +28,7 @@ class OperatorWorld:
         self.cluster, self.log = cluster, log
         self.process: subprocess.Popen[str] | None = None
         self.metrics_port = 0  # 0: any free port; set one to scrape the operator's metrics
+        self.flags: tuple[str, ...] = ()  # more flags for `llamaops run`
         self._output: Any = None
 
     def start_operator(
@@ -50,6 +51,7 @@ class OperatorWorld:
                 "--health-port",
                 "0",
                 "--verbose",
+                *self.flags,
             ],
             stdout=self._output,
             stderr=subprocess.STDOUT,
@@ -120,14 +122,17 @@ def operator_world(
     authorize: bool = False,
     start: bool = True,
     address: tuple[str, int] = ("127.0.0.1", 0),
+    flags: tuple[str, ...] = (),
 ) -> Iterator[OperatorWorld]:
-    """`start=False`: the test starts the operator itself (world.start_operator)."""
+    """`start=False`: the test starts the operator itself (world.start_operator); `flags`:
+    more flags for `llamaops run`."""
     with running_cluster(
         tmp_path, cluster_file, speed, authorize=authorize, address=address
     ) as cluster:
         cluster.kubectl("apply", "-f", str(REPO / "crds"))
         cluster.kubectl("create", "secret", "generic", "hf-token", "--from-literal=token=t")
         world = OperatorWorld(cluster, tmp_path / "operator.log")
+        world.flags = flags
         if start:
             world.start_operator()
         try:

@@ -36,11 +36,14 @@ PROXY_URL = "sim.llamaops.io/proxy-url"
 
 @contextmanager
 def a_world(
-    tmp_path: Path, speed: float = 30.0, cluster_file: str = "e2e/clusters/h100-2x8.yaml"
+    tmp_path: Path,
+    speed: float = 30.0,
+    cluster_file: str = "e2e/clusters/h100-2x8.yaml",
+    flags: tuple[str, ...] = (),
 ) -> Iterator[OperatorWorld]:
-    """The operator on a 2 × 8 H100 cluster (or `cluster_file`); a failure prints the
-    cluster and the log."""
-    with operator_world(tmp_path, cluster_file, speed=speed) as world:
+    """The operator (`llamaops run` with `flags`) on a 2 × 8 H100 cluster (or
+    `cluster_file`); a failure prints the cluster and the log."""
+    with operator_world(tmp_path, cluster_file, speed=speed, flags=flags) as world:
         try:
             yield world
         except BaseException:

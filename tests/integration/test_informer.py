@@ -5,12 +5,14 @@ Gone, rides out an API outage, and stops at once."""
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from kubernetes.client import CoreV1Api
 
+from llamaops.kube import watching
 from llamaops.kube.client import operator_client
 from llamaops.kube.informer import Informer
 from llamaops.sim.apiserver.background import BackgroundApiServer
@@ -38,13 +40,15 @@ class Seen:
 
 
 @contextmanager
-def informing(apiserver: BackgroundApiServer) -> Iterator[tuple[Informer, Seen]]:
+def informing(
+    apiserver: BackgroundApiServer, trim: Callable[[Obj], Obj] = lambda obj: obj
+) -> Iterator[tuple[Informer, Seen]]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     seen = Seen()
     kube = operator_client(str(apiserver.kubeconfig))
-    informer = Informer(kube, "pods", loop, seen.relisted, seen.changed)
+    informer = Informer(kube, "pods", loop, seen.relisted, seen.changed, trim=trim)
     informer.start()
     try:
         yield informer, seen
@@ -80,6 +84,27 @@ def test_it_lists_then_follows_every_namespace(
 
         wait_until(lambda: names(seen) == {"after"}, 10, "the watch's events")
         assert informer.lists == 1
+
+
+def test_every_object_is_trimmed_once_as_it_arrives_listed_in_pages_or_watched(
+    apiserver: BackgroundApiServer, core: CoreV1Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(watching, "PAGE", 2)  # five pods: three pages
+    for i in range(5):
+        core.create_namespaced_pod("default", a_pod(f"listed-{i}"))
+    trimmed: list[str] = []
+
+    def trim(pod: Obj) -> Obj:
+        trimmed.append(pod["metadata"]["name"])
+        return {"metadata": {"name": pod["metadata"]["name"]}, "trimmed": True}
+
+    with informing(apiserver, trim) as (_, seen):
+        wait_until(lambda: len(seen.pods) == 5, 10, "the list")
+        core.create_namespaced_pod("default", a_pod("watched"))
+        wait_until(lambda: "watched" in names(seen), 10, "the watch's event")
+
+    assert all(pod == {"metadata": {"name": n}, "trimmed": True} for n, pod in seen.pods.items())
+    assert sorted(trimmed) == sorted(seen.pods), "each once"
 
 
 def test_a_closed_watch_resumes_without_listing_and_410_lists_again(

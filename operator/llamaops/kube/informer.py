@@ -3,6 +3,8 @@ hand every change to the event loop, as client-go's reflector does.
 
     list  -> relisted(items)              the whole collection, replacing what was known
     watch -> changed(type, object)        ADDED, MODIFIED, DELETED, in the server's order
+    every object passes through trim(object) first, in the informer's thread: what the
+    operator keeps of it (pods lose most of their fields), read off the event loop
     a watch the server ends (timeout, restart) resumes from the last version seen, bookmarks
     included; 410 Gone (history compacted) lists again; other errors wait (capped,
     jittered backoff) and resume.
@@ -38,9 +40,11 @@ class Informer:
         loop: asyncio.AbstractEventLoop,
         relisted: Callable[[list[Obj]], None],
         changed: Callable[[str, Obj], None],
+        *,
+        trim: Callable[[Obj], Obj] = lambda obj: obj,
     ) -> None:
         self.kube, self.plural, self.loop = kube, plural, loop
-        self.relisted, self.changed = relisted, changed
+        self.relisted, self.changed, self.trim = relisted, changed, trim
         self._context = contextvars.copy_context()
         self.lists = 0  # how often it listed (1 unless watches expired)
         self._stopped = threading.Event()
@@ -63,7 +67,7 @@ class Informer:
         while not self._stopped.is_set():
             try:
                 if version is None:
-                    items, version = list_collection(self.kube, self.plural)
+                    items, version = list_collection(self.kube, self.plural, self.trim)
                     self.lists += 1
                     self._hand(self.relisted, items)
                 version = self._watch(version)
@@ -89,7 +93,7 @@ class Informer:
                 kind, obj = event.get("type", ""), event.get("object") or {}
                 version = (obj.get("metadata") or {}).get("resourceVersion") or version
                 if kind in ("ADDED", "MODIFIED", "DELETED"):
-                    self._hand(self.changed, kind, obj)
+                    self._hand(self.changed, kind, self.trim(obj))
                 if self._stopped.is_set():
                     break
         finally:

@@ -32,14 +32,17 @@ def _call(kube: Kube, plural: str) -> Callable[..., Any]:
     return calls[plural]
 
 
-def list_collection(kube: Kube, plural: str) -> tuple[list[Obj], str]:
-    """Every object of `plural`, page by page, and the resourceVersion of the list."""
+def list_collection(
+    kube: Kube, plural: str, trim: Callable[[Obj], Obj] = lambda obj: obj
+) -> tuple[list[Obj], str]:
+    """Every object of `plural`, page by page, each passed through `trim` as its page
+    arrives (so 10,000 whole pods are never held at once), and the list's resourceVersion."""
     items: list[Obj] = []
     token: str | None = None
     while True:
         response = _call(kube, plural)(limit=PAGE, _continue=token, _preload_content=False)
         page = json.loads(response.data)
-        items.extend(page.get("items") or [])
+        items.extend(trim(item) for item in page.get("items") or [])
         meta = page.get("metadata") or {}
         token = meta.get("continue")
         if not token:

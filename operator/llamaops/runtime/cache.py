@@ -15,7 +15,10 @@ Every write's answer is put in at once (write-through), so a reconcile right aft
 write sees it even before its watch event: no replica created twice for a stale view.
 Versions decide between the two, newest wins, comparing resourceVersions as numbers as
 client-go's mutation cache does (etcd's revisions; anything else is taken as newer).
-Pods are kept slim: only the fields observe and the inventory read.
+Pods and nodes are kept slim (only the fields observe and the inventory read; the
+informers trim them page by page as they arrive), other objects without managedFields.
+A node that turns ready or not ready wakes the deployments with replicas on it: no pod
+event says that their replicas are lost, and the resync is minutes apart.
 """
 
 import asyncio
@@ -98,7 +101,7 @@ class Cache:
         key = (meta.get("namespace", ""), meta.get("name", ""))
         owner = self.pod_owner.get(key)
         current = self.replicas.get((key[0], owner), {}).get(key[1]) if owner else None
-        if current is not None and not newer(pod, current):
+        if current is not None and _older(pod, current):
             return  # an event older than a write already put in
         if kind == "DELETED":
             self._drop_pod(key)
@@ -147,17 +150,33 @@ class Cache:
 
     # --- nodes -------------------------------------------------------------------------
     def nodes_relisted(self, nodes: list[Obj]) -> None:
-        self.nodes = {n["metadata"]["name"]: n for n in nodes}
+        before = self.ready_nodes() if self.nodes_synced.is_set() else None
+        self.nodes = {n["metadata"]["name"]: slim_node(n) for n in nodes}
         self.generation += 1
         self.nodes_synced.set()
+        if before is not None:
+            self._readiness_changed(before ^ self.ready_nodes())
 
     def node_changed(self, kind: str, node: Obj) -> None:
         name = node["metadata"]["name"]
+        was = _node_ready(self.nodes[name]) if name in self.nodes else None
         if kind == "DELETED":
             self.nodes.pop(name, None)
-        elif name not in self.nodes or newer(node, self.nodes[name]):
-            self.nodes[name] = node
+        elif name not in self.nodes or not _older(node, self.nodes[name]):
+            self.nodes[name] = slim_node(node)
         self.generation += 1
+        now = _node_ready(self.nodes[name]) if name in self.nodes else None
+        if bool(was) != bool(now):
+            self._readiness_changed({name})
+
+    def _readiness_changed(self, nodes: set[str]) -> None:
+        """A node became ready or stopped being so (or went): its replicas are lost or back,
+        which no pod event says, so their deployments are told."""
+        if not nodes:
+            return
+        for (namespace, deployment), pods in list(self.replicas.items()):
+            if any(p["spec"].get("nodeName") in nodes for p in pods.values()):
+                self.replica_changed(namespace, deployment)
 
     # --- LlamaDeployments, Services, PodDisruptionBudgets ------------------------------
     def absorb(self, obj: Obj) -> None:
@@ -170,8 +189,8 @@ class Cache:
             meta = obj["metadata"]
             key = (str(kind), meta.get("namespace", ""), meta["name"])
             current = self.objects.get(key)
-            if current is None or newer(obj, current):
-                self.objects[key] = obj
+            if current is None or not _older(obj, current):
+                self.objects[key] = _without_managed_fields(obj)
 
     def absent(self, kind: str, namespace: str, name: str) -> None:
         """Read from the API and not found: known to be missing."""
@@ -181,27 +200,28 @@ class Cache:
         meta = obj["metadata"]
         key = (str(obj.get("kind")), meta.get("namespace", ""), meta["name"])
         current = self.objects.get(key)
-        if current is None or not _later(current, obj):  # not a newer incarnation
+        if current is None or not _older(obj, current):  # not a newer incarnation
             self.objects[key] = None
         if key[0] == "LlamaDeployment":  # its children go with it (garbage collection):
             for child in ("Service", "PodDisruptionBudget"):  # read again if it comes back
                 self.objects.pop((child, key[1], key[2]), None)
 
 
-def newer(candidate: Obj, current: Obj) -> bool:
-    """Whether `candidate` is as new as `current` or newer (equal versions: either)."""
-    mine = (candidate.get("metadata") or {}).get("resourceVersion", "")
-    theirs = (current.get("metadata") or {}).get("resourceVersion", "")
-    if str(mine).isdigit() and str(theirs).isdigit():
-        return int(mine) >= int(theirs)
-    return True
+def _older(candidate: Obj, current: Obj) -> bool:
+    """Whether `candidate` is strictly older than `current`: their resourceVersions compared
+    as numbers, as client-go's mutation cache does (etcd's revisions); known only when both
+    are numbers (otherwise the candidate is taken as the newer)."""
+    mine = str((candidate.get("metadata") or {}).get("resourceVersion", ""))
+    theirs = str((current.get("metadata") or {}).get("resourceVersion", ""))
+    return mine.isdigit() and theirs.isdigit() and int(mine) < int(theirs)
 
 
-def _later(candidate: Obj, current: Obj) -> bool:
-    """Whether `candidate` is strictly newer than `current` (known only for numbers)."""
-    mine = (candidate.get("metadata") or {}).get("resourceVersion", "")
-    theirs = (current.get("metadata") or {}).get("resourceVersion", "")
-    return str(mine).isdigit() and str(theirs).isdigit() and int(mine) > int(theirs)
+def _without_managed_fields(obj: Obj) -> Obj:
+    """The object without metadata.managedFields (often its largest part; never read)."""
+    meta = obj.get("metadata") or {}
+    if "managedFields" not in meta:
+        return obj
+    return {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
 
 
 def slim_pod(pod: Obj) -> Obj:
@@ -231,11 +251,41 @@ def slim_pod(pod: Obj) -> Obj:
             "initContainers": inits,
         },
         "status": {
-            k: status[k]
-            for k in ("phase", "conditions", "containerStatuses", "podIP")
-            if k in status
+            "phase": status.get("phase"),
+            "podIP": status.get("podIP"),
+            "conditions": [
+                _pick(c, "type", "status", "reason", "message")
+                for c in status.get("conditions") or []
+            ],
+            "containerStatuses": [
+                _slim_container(c) for c in status.get("containerStatuses") or []
+            ],
         },
     }
+
+
+def _slim_container(status: Obj) -> Obj:
+    kept = _pick(status, "name", "ready", "restartCount")
+    waiting = (status.get("state") or {}).get("waiting")
+    if waiting is not None:
+        kept["state"] = {"waiting": _pick(waiting, "reason", "message")}
+    return kept
+
+
+def slim_node(node: Obj) -> Obj:
+    """The fields of a node that the inventory and readiness read (a real node's status
+    also lists every image it holds)."""
+    meta, spec, status = node["metadata"], node.get("spec") or {}, node.get("status") or {}
+    return {
+        "kind": "Node",
+        "metadata": _pick(meta, "name", "labels", "resourceVersion"),
+        "spec": _pick(spec, "unschedulable", "taints"),
+        "status": _pick(status, "capacity", "allocatable", "conditions"),
+    }
+
+
+def _pick(mapping: Obj, *keys: str) -> Obj:
+    return {k: mapping[k] for k in keys if k in mapping}
 
 
 def _holding(pod: Obj) -> tuple[str, int] | None:

@@ -1,7 +1,8 @@
 """kopf handlers: every trigger runs the same reconcile; deletion drains first.
 
-Creation, update, resume, a periodic timer and changes of owned pods (the cache's pod
-informer) all call `Reconciler.reconcile`; nothing depends on which one fired. Handler
+Creation, update, resume, a periodic resync (`resync_every`) and changes of owned pods
+(the cache's pod informer) all call `Reconciler.reconcile`; nothing depends on which one
+fired. Handler
 progress is kept in annotations, never in status, which belongs to the reconcile's report.
 kopf's watches of LlamaDeployments, and of the Services and PodDisruptionBudgets llamaops
 renders, feed the cache (`on.event`), so a reconcile reads them from memory.
@@ -25,7 +26,6 @@ from llamaops.runtime.observe import observe
 from llamaops.runtime.reconciler import Reconciler
 
 log = logging.getLogger("llamaops")
-RESYNC_SECONDS = 15.0
 DELETE_POLL_SECONDS = 1.0
 state: dict[str, Any] = {}
 
@@ -73,7 +73,12 @@ async def changed(*, namespace: str | None, name: str, **_: Any) -> None:
     await reconciler().reconcile(namespace or "default", name)
 
 
-@kopf.timer(GROUP, VERSION, PLURAL, interval=RESYNC_SECONDS)
+def resync_every(seconds: float) -> None:
+    """Reconcile every deployment every `seconds` as well (kopf's timer; see
+    `llamaops run --resync-seconds`)."""
+    kopf.timer(GROUP, VERSION, PLURAL, interval=seconds)(resync)
+
+
 async def resync(*, namespace: str | None, name: str, meta: Any, **_: Any) -> None:
     if not meta.get("deletionTimestamp"):
         await reconciler().reconcile(namespace or "default", name)

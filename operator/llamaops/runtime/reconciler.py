@@ -18,7 +18,7 @@ from llamaops.reconcile.planner import plan
 from llamaops.reconcile.suffixes import random_suffixes
 from llamaops.runtime import metrics
 from llamaops.runtime.apply import apply
-from llamaops.runtime.cache import Cache
+from llamaops.runtime.cache import Cache, slim_node, slim_pod
 from llamaops.runtime.observe import observe
 from llamaops.runtime.report import report
 from llamaops.runtime.scrapes import Scrapes
@@ -44,9 +44,14 @@ class Reconciler:
     def watch(self) -> None:
         """Start the pod and node informers that feed the cache (on the running loop)."""
         loop = asyncio.get_running_loop()
+        cache = self.cache
         self._informers = [
-            Informer(self.kube, "pods", loop, self.cache.pods_relisted, self.cache.pod_changed),
-            Informer(self.kube, "nodes", loop, self.cache.nodes_relisted, self.cache.node_changed),
+            Informer(
+                self.kube, "pods", loop, cache.pods_relisted, cache.pod_changed, trim=slim_pod
+            ),
+            Informer(
+                self.kube, "nodes", loop, cache.nodes_relisted, cache.node_changed, trim=slim_node
+            ),
         ]
         for informer in self._informers:
             informer.start()

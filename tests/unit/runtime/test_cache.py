@@ -137,12 +137,26 @@ def test_services_follow_versions_and_a_deletion_is_remembered() -> None:
 def test_a_slim_pod_reads_as_the_whole_one() -> None:
     pod = replica("a", "n1", **{"annotations": {names.ANNOTATION_WARMUP: "passed"}})
     pod["spec"]["containers"][0].update(image="vllm", args=["--model", "x"] * 50)
-    pod["status"]["containerStatuses"][0]["state"] = {"waiting": {"reason": "CrashLoopBackOff"}}
+    pod["status"]["containerStatuses"][0].update(
+        state={"waiting": {"reason": "CreateContainerConfigError", "message": "no secret"}},
+        imageID="sha256:" + "0" * 64,
+        lastState={"terminated": {"exitCode": 1, "reason": "Error"}},
+    )
+    pod["status"]["conditions"].append(
+        {
+            "type": "PodScheduled",
+            "status": "False",
+            "message": "0/2 nodes are available",
+            "lastTransitionTime": "2026-12-07T00:00:00Z",
+        }
+    )
 
     slim = slim_pod(pod)
 
     assert replica_pod(slim, {"n1"}, None) == replica_pod(pod, {"n1"}, None)
+    assert replica_pod(slim, {"n1"}, None).config_error == "no secret"
     assert len(str(slim)) < len(str(pod)) / 2
+    assert slim_pod(slim) == slim, "the informer trims, the cache trims again: the same"
 
 
 def test_a_deleted_deployments_children_are_forgotten_and_only_its_children_are_its() -> None:
@@ -157,3 +171,45 @@ def test_a_deleted_deployments_children_are_forgotten_and_only_its_children_are_
     cache.deleted(deployment)
     assert not cache.known("Service", "default", "m"), "read again if m comes back"
     assert not cache.renders(child)
+
+
+def test_a_node_that_stops_or_starts_being_ready_wakes_only_the_deployments_on_it() -> None:
+    cache, told = a_cache()
+    cache.pods_relisted([replica("a", "n1"), replica("b", "n2", "other")])
+    told.clear()
+
+    cache.node_changed("MODIFIED", gpu_node("n1", labels={"rack": "7"}))
+    assert told == [], "a change that is not readiness says nothing"
+    cache.node_changed("MODIFIED", gpu_node("n1", ready=False))
+    assert told == [("default", "m")]
+    cache.node_changed("MODIFIED", gpu_node("n1"))
+    assert told == [("default", "m")] * 2
+    cache.node_changed("DELETED", gpu_node("n2"))
+    assert told[2:] == [("default", "other")]
+
+    told.clear()
+    cache.nodes_relisted([gpu_node("n2")])  # n1 went while the watch was away; n2 is back
+    assert sorted(told) == [("default", "m"), ("default", "other")]
+
+
+def test_nodes_are_kept_slim_and_read_as_the_whole_ones() -> None:
+    cache, _ = a_cache()
+    whole = gpu_node("n1", taints=[{"key": "k", "effect": "NoSchedule"}])
+    whole["status"]["images"] = [{"names": [f"registry/image-{i}"]} for i in range(200)]
+    cache.node_changed("MODIFIED", whole)
+
+    assert "images" not in cache.nodes["n1"]["status"]
+    expected = take_inventory([whole, gpu_node("n2")], [], TOLERATIONS)
+    assert cache.inventory(TOLERATIONS, {}) == expected
+
+
+def test_objects_are_kept_without_managed_fields() -> None:
+    cache, _ = a_cache()
+    service = {"kind": "Service", "metadata": {"name": "m", "namespace": "default"}}
+    service["metadata"]["managedFields"] = [{"manager": "llamaops", "fieldsV1": {}}]
+    cache.absorb(service)
+
+    assert cache.get("Service", "default", "m") == {
+        "kind": "Service",
+        "metadata": {"name": "m", "namespace": "default"},
+    }
