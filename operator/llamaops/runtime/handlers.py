@@ -140,7 +140,11 @@ async def seen(*, event: Any, **_: Any) -> None:
     if not isinstance(obj, dict) or "reconciler" not in state:
         return
     found = reconciler()
-    if obj.get("kind") == "LlamaDeployment":
+    meta = obj["metadata"]
+    namespace, name = meta.get("namespace", ""), meta["name"]
+    ours = obj.get("kind") == "LlamaDeployment"
+    before = _restarted_at(found.cache.get("LlamaDeployment", namespace, name) if ours else None)
+    if ours:
         if found.kopf_context is None:
             found.kopf_context = contextvars.copy_context()
     elif not found.cache.renders(obj):
@@ -149,8 +153,20 @@ async def seen(*, event: Any, **_: Any) -> None:
         found.cache.deleted(obj)
     else:
         found.cache.absorb(obj)
-    if obj.get("kind") != "LlamaDeployment":
-        found.soon(obj["metadata"].get("namespace", ""), obj["metadata"]["name"], 0.2)
+    # kopf's update handler sees spec changes, not llamaops' own annotations: the restart
+    # annotation (`kubectl annotate llama NAME serving.llamaops.io/restartedAt=...`) is
+    # seen here.
+    if not ours or before != _restarted_at(obj):
+        found.soon(namespace, name, 0.2)
+
+
+def _restarted_at(deployment: Any) -> str | None:
+    if not deployment:
+        return None
+    found: str | None = (deployment["metadata"].get("annotations") or {}).get(
+        names.ANNOTATION_RESTARTED_AT
+    )
+    return found
 
 
 @kopf.on.delete(GROUP, VERSION, PLURAL)

@@ -1,5 +1,9 @@
 """One reconcile for every trigger: observe -> plan -> apply -> report, one at a time per
-deployment; a plan that asks to look again soon (drains, loading replicas) is honoured.
+deployment; a plan that asks to look again soon (drains, loading replicas) is honoured,
+and a reconcile that changed status looks again shortly (FOLLOW_UP_SECONDS): the planner
+reads its own status (a halted rollout, for one), and no event wakes a deployment for its
+own status, so a step recorded there is taken at once and not at the next resync. One that
+wrote nothing waits for an event: at rest, nothing.
 
 The Reconciler owns what the operator keeps between reconciles: the cache of the cluster
 (cache.py, fed by the pod and node informers and kopf's watches) and the shared reads of
@@ -24,6 +28,7 @@ from llamaops.runtime.report import report
 from llamaops.runtime.scrapes import Scrapes
 
 log = logging.getLogger("llamaops")
+FOLLOW_UP_SECONDS = 0.5  # after a status change: the next step it may unlock
 Key = tuple[str, str]
 
 
@@ -128,6 +133,7 @@ class Reconciler:
         for action in decided.actions:
             log.info("%s/%s: %s", namespace, name, action.reason)
         await apply(self.kube, self.cache, namespace, decided.actions, self.http())
-        await report(self.kube, self.cache, body, observed, decided)
+        if await report(self.kube, self.cache, body, observed, decided):
+            self.soon(namespace, name, FOLLOW_UP_SECONDS)
         if decided.requeue_after is not None:
             self.soon(namespace, name, decided.requeue_after)

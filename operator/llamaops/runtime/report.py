@@ -17,7 +17,8 @@ Obj = dict[str, Any]
 AUTOSCALER = "autoscaler"
 
 
-async def report(kube: Kube, cache: Cache, body: Obj, observed: Observed, plan: Plan) -> None:
+async def report(kube: Kube, cache: Cache, body: Obj, observed: Observed, plan: Plan) -> bool:
+    """Whether status was written (it changed)."""
     meta = body["metadata"]
     # status.autoscaler is the autoscaler loop's: writing back what this reconcile read
     # would undo a decision made meanwhile.
@@ -25,7 +26,8 @@ async def report(kube: Kube, cache: Cache, body: Obj, observed: Observed, plan: 
     old = {k: v for k, v in (body.get("status") or {}).items() if k != AUTOSCALER}
     # Autoscaling turned off while no operator watched: its reading and window go.
     stale = AUTOSCALER in (body.get("status") or {}) and not autoscaling_enabled(body["spec"])
-    if new != old or stale:
+    changed = new != old or stale
+    if changed:
         patch = merge_patch(old, new)
         if stale:
             patch[AUTOSCALER] = None
@@ -36,6 +38,7 @@ async def report(kube: Kube, cache: Cache, body: Obj, observed: Observed, plan: 
         involved: Any = body  # kopf reads the object reference from any mapping
         kopf.event(involved, type=event.type, reason=event.reason, message=event.message)
     _gauges(meta["namespace"], meta["name"], observed, plan)
+    return changed
 
 
 def merge_patch(old: Obj, new: Obj) -> Obj:
