@@ -79,10 +79,18 @@ class Cache:
 
     def renders(self, child: Obj) -> bool:
         """Whether a Service or budget is one llamaops renders: named after a
-        LlamaDeployment of its namespace (labels can be edited away; the name cannot)."""
+        LlamaDeployment of its namespace (labels can be edited away; the name cannot), or
+        controlled by a LlamaDeployment of its name not seen yet (kopf's watches start in
+        any order: after a restart the children's list may come first)."""
         meta = child.get("metadata") or {}
-        return (
-            self.get("LlamaDeployment", meta.get("namespace", ""), meta.get("name", "")) is not None
+        name = meta.get("name", "")
+        if self.get("LlamaDeployment", meta.get("namespace", ""), name) is not None:
+            return True
+        return any(
+            ref.get("kind") == "LlamaDeployment"
+            and ref.get("name") == name
+            and ref.get("controller")
+            for ref in meta.get("ownerReferences") or []
         )
 
     # --- pods --------------------------------------------------------------------------

@@ -213,3 +213,25 @@ def test_objects_are_kept_without_managed_fields() -> None:
         "kind": "Service",
         "metadata": {"name": "m", "namespace": "default"},
     }
+
+
+def test_a_child_listed_before_its_deployment_is_kept() -> None:
+    cache, _ = a_cache()
+    owner = {"kind": "LlamaDeployment", "name": "m", "controller": True, "uid": "u"}
+    child = {
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "m", "namespace": "default", "ownerReferences": [owner]},
+    }
+    someone_elses = {
+        "kind": "Service",
+        "metadata": {
+            "name": "m",
+            "namespace": "default",
+            "ownerReferences": [{**owner, "kind": "X"}],
+        },
+    }
+
+    assert cache.renders(child), "after a restart kopf may list the budgets first"
+    assert not cache.renders(someone_elses)
+    cache.absorb(child)
+    assert cache.known("PodDisruptionBudget", "default", "m")
