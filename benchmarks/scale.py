@@ -59,6 +59,7 @@ CHANGE_EVERY = 0.5
 # nodes at every reconcile: fewer of them only favours it.
 GPUS_PER_NODE = 64
 RESTART_LIMIT = 900.0  # seconds; a version slower than that is reported as such
+ANSWER_WAIT = 30.0  # seconds a spec change may wait for its first write
 
 
 @dataclass
@@ -262,7 +263,7 @@ def change_to_write(log: RequestLog, custom: Any, names: list[str]) -> tuple[lis
         )
         changes.append((name, sent))
         time.sleep(CHANGE_EVERY)
-    time.sleep(30)  # the slowest answers
+    time.sleep(ANSWER_WAIT)  # the slowest answers
     writes = [r for r in by_operator(log.requests) if r.write and not r.agent.startswith("kopf/")]
     latencies, missed = [], 0
     for name, sent in changes:
@@ -379,12 +380,13 @@ def report(new: Figures, old: Figures, deployments: int, replicas: int) -> str:
         ),
     ]
     for q in (0.5, 0.99):
-        a, b = percentile(new.latencies, q), percentile(old.latencies, q)
+        a, b = (_seconds(percentile(f.latencies, q)) for f in (new, old))
         rows.append(
             (
                 f"change -> first write, p{q * 100:.0f}",
-                f"{a:.2f} s (before: {b:.2f} s)",
-                f"{CHANGES} changes, {new.missed} / {old.missed} without a write in 30 s; "
+                f"{a} (before: {b})",
+                f"{CHANGES} changes, {new.missed} / {old.missed} without a write in "
+                f"{ANSWER_WAIT:.0f} s; "
                 "goal p99 ≤ 1 s",
             )
         )
@@ -418,6 +420,11 @@ def report(new: Figures, old: Figures, deployments: int, replicas: int) -> str:
         "operator before the informers, on the same cluster in the same run."
     )
     return markdown("Operator at fleet scale", how, rows)
+
+
+def _seconds(latency: float) -> str:
+    """A latency; none at all (every change went unanswered) is more than the wait."""
+    return f"> {ANSWER_WAIT:.0f} s" if math.isnan(latency) else f"{latency:.2f} s"
 
 
 def main() -> None:
