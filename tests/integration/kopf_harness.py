@@ -2,6 +2,7 @@
 reading the world back through the official client, for test_kopf.py."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -40,6 +41,8 @@ BAD_LOG_MARKS = (
     "timed out",
     "did not exit in time",
 )
+STOPPING = "Operator is stopping."
+TEARDOWN_RETRY = re.compile(r"\[ERROR +\] .*Request attempt #\d+/\d+ failed")
 
 
 class Cluster:
@@ -149,8 +152,24 @@ class KopfRun:
         return self.exit_code
 
 
+def log_trouble(log: str) -> list[str]:
+    """The lines of a kopf log that say it met trouble. A request retried once kopf is
+    stopping is its own teardown, not the server: kopf closes its HTTP session while a
+    timer's last patch may still be in flight, and logs that patch's retries at ERROR
+    ("TCP closed; will re-authenticate", kopf/_cogs/clients/api.py)."""
+    stopping = False
+    bad = []
+    for line in log.splitlines():
+        stopping = stopping or STOPPING in line
+        if stopping and TEARDOWN_RETRY.search(line):
+            continue
+        if any(mark in line for mark in BAD_LOG_MARKS):
+            bad.append(line)
+    return bad
+
+
 def assert_clean_log(log: str, handlers: list[str]) -> None:
-    bad = [line for line in log.splitlines() if any(mark in line for mark in BAD_LOG_MARKS)]
+    bad = log_trouble(log)
     assert not bad, "kopf logged trouble:\n" + "\n".join(bad)
     missing = [h for h in handlers if f"{h} succeeded." not in log]
     assert not missing, f"kopf never logged success of: {missing}"
