@@ -32,6 +32,7 @@ Obj = dict[str, Any]
 NAME = "llama3-70b"
 LLAMA_70B = REPO / "manifests/llama3-70b.yaml"
 PROXY_URL = "sim.llamaops.io/proxy-url"
+TAIL_SECONDS = 2.0  # traffic kept going after what a test waited for (Traffic.finish)
 
 
 @contextmanager
@@ -185,6 +186,7 @@ class Traffic:
         self.plan = plan_requests(constant(rate, seconds), Fixed(16), Fixed(tokens))
         self.started = 0.0
         self._records: list[Record] = []
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._send, name="traffic", daemon=True)
 
     def __enter__(self) -> Self:
@@ -199,6 +201,14 @@ class Traffic:
         assert not self._thread.is_alive(), "the traffic run did not finish in 60 s"
         return self._records
 
+    def finish(self, tail: float = TAIL_SECONDS) -> list[Record]:
+        """What the test waited for has happened: keep sending for `tail` seconds more
+        (whatever that step set going, such as a drain, still meets traffic), then send
+        nothing more and return the records once those in flight have answered."""
+        time.sleep(tail)
+        self._stop.set()
+        return self.records()
+
     def began(self, record: Record) -> float:
         return self.started + record.start
 
@@ -207,7 +217,9 @@ class Traffic:
 
     def _send(self) -> None:
         self.started = time.monotonic()
-        self._records = asyncio.run(run_traffic(self.url, self.plan, model=self.model, timeout=20))
+        self._records = asyncio.run(
+            run_traffic(self.url, self.plan, model=self.model, timeout=20, stop=self._stop)
+        )
 
 
 def failures(records: Sequence[Record]) -> list[str]:

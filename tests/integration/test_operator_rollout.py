@@ -83,14 +83,14 @@ def rollout_cli(world: OperatorWorld, *args: str) -> subprocess.CompletedProcess
 def halted_under_load(
     world: OperatorWorld, revision: str, rate: float, seconds: float, wait: float
 ) -> tuple[dict[str, Any], list[Record]]:
-    """Roll to `revision` under traffic until the rollout halts; then wait until only the
-    replicas from before are left. Returns status.checkpoint.failed and the records."""
+    """Roll to `revision` under traffic until the rollout halts and only the replicas from
+    before are left. Returns status.checkpoint.failed and the records."""
     old = replica_names(world)
     with Traffic(world, rate=rate, seconds=seconds, tokens=16) as load:
         roll_to(world, revision)
         world.wait_until(lambda: failed_checkpoint(world), wait, "a failure")
-        records = load.records()
-    world.wait_until(lambda: replica_names(world) == old, 20, "only the old replicas left")
+        world.wait_until(lambda: replica_names(world) == old, 20, "only the old replicas left")
+        records = load.finish()
     return failed_checkpoint(world) or {}, records
 
 
@@ -140,7 +140,7 @@ def test_a_new_revision_rolls_every_replica_under_load_with_none_failed(tmp_path
                 "every replica on the new template",
             )
             wait_all_ready(world, 4)
-            records = load.records()
+            records = load.finish()
         assert failures(records) == [], failures(records)
         assert watch.fewest is not None and watch.fewest >= 4, watch.fewest
         served = {r.pod for r in records if r.ok}
@@ -219,7 +219,7 @@ def test_no_room_for_a_surge_replica_blocks_until_one_may_be_replaced_in_place(
                 "every replica replaced in place",
             )
             wait_all_ready(world, 4)
-            records = load.records()
+            records = load.finish()
         assert failures(records) == [], failures(records)
         assert watch.fewest is not None and watch.fewest >= 3, watch.fewest
 
@@ -239,7 +239,7 @@ def test_the_restart_annotation_replaces_every_replica_with_none_failed(tmp_path
                 "every replica replaced",
             )
             wait_all_ready(world, 2)
-            records = load.records()
+            records = load.finish()
         assert failures(records) == [], failures(records)
 
 
@@ -273,7 +273,7 @@ def test_a_revision_as_good_as_the_old_one_passes_its_canary_analysis_and_rolls_
                 "every replica on the new template",
             )
             wait_all_ready(world, 2)
-            records = load.records()
+            records = load.finish()
         assert failures(records) == [], failures(records)
         (passed,) = events_with_reason(world, "CanaryPassed")
         assert "canary passed" in passed["message"], passed
@@ -295,7 +295,7 @@ def test_a_failure_after_the_canary_passed_rolls_back_with_none_failed(tmp_path:
                 lambda: templates(world) == {good}, 60, "all back on the good template"
             )
             wait_all_ready(world, 3)
-            records = load.records()
+            records = load.finish()
         assert failures(records) == [], failures(records)
         assert "rolled back to rev a1" in progressing(world)["message"], progressing(world)
         assert status(world)["checkpoint"]["failed"]["reason"] == "ReplicaCrashLooping"

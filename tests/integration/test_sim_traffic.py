@@ -8,6 +8,7 @@ second: the generator runs on wall time.
 import asyncio
 import json
 import subprocess
+import threading
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -316,3 +317,14 @@ def test_the_json_lines_hold_the_records_the_run_returns(tmp_path: Path) -> None
 
     written = sorted(json_lines(out), key=lambda line: line["start"])
     assert written == [record.to_json() for record in records]
+
+
+def test_a_stopped_run_sends_nothing_more_and_lets_what_is_in_flight_finish() -> None:
+    stop = threading.Event()
+    threading.Timer(0.25, stop.set).start()
+    with a_server(first_token_delay=0.3) as server:
+        records = send(server.url, at(0.0), at(0.1), at(0.5), at(5.0), stop=stop)
+
+    assert [str(record.status) for record in records] == ["200", "200"]
+    assert all(record.ok for record in records), records
+    assert len(server.received) == 2

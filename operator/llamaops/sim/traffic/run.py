@@ -4,11 +4,14 @@ Wall time: offsets are seconds on `time.monotonic()` from the moment the first r
 is due. A request due while every concurrency slot is busy is not queued (a queue would
 hide the server's slowness and stretch the run): it is recorded as "dropped", as k6
 drops iterations. The run ends once the last request is due and every request in flight
-has answered or timed out, so it outlasts its schedule by at most one timeout.
+has answered or timed out, so it outlasts its schedule by at most one timeout. A run
+given a `stop` event (set from any thread) sends nothing due after it is set, and ends
+once the requests in flight have answered: the schedule cut short, nothing cut off.
 """
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
@@ -28,6 +31,7 @@ from llamaops.sim.traffic.client import (
 from llamaops.sim.traffic.plan import PlannedRequest
 
 FALLBACK_MODEL = "default"
+STOP_POLL = 0.05  # seconds
 
 
 async def run_traffic(
@@ -40,6 +44,7 @@ async def run_traffic(
     concurrency: int = 64,
     timeout: float = 30.0,
     out: Path | None = None,
+    stop: threading.Event | None = None,
 ) -> list[Record]:
     """Send `plan` to the OpenAI-compatible server at `target`; the records by start time.
 
@@ -52,7 +57,8 @@ async def run_traffic(
         async with aiohttp.ClientSession(connector=connector) as session:
             chosen = model or await discover_model(session, target, timeout) or FALLBACK_MODEL
             endpoint = Endpoint(completions_url(target, chat=chat), chosen, chat, stream, timeout)
-            records = await _drive(session, endpoint, plan, concurrency, _writer(sink))
+            keep, stop = _writer(sink), stop or threading.Event()
+            records = await _drive(session, endpoint, plan, concurrency, keep, stop)
     return sorted(records, key=lambda record: record.start)
 
 
@@ -62,6 +68,7 @@ async def _drive(
     plan: Sequence[PlannedRequest],
     concurrency: int,
     keep: Callable[[Record], None],
+    stop: threading.Event,
 ) -> list[Record]:
     records: list[Record] = []
     in_flight = 0
@@ -78,7 +85,9 @@ async def _drive(
 
     async with asyncio.TaskGroup() as group:
         for planned in sorted(plan, key=lambda planned: planned.offset):
-            await asyncio.sleep(max(0.0, run_start + planned.offset - time.monotonic()))
+            await _until(run_start + planned.offset, stop)
+            if stop.is_set():
+                break
             if in_flight >= concurrency:
                 record = dropped(planned, time.monotonic() - run_start)
                 records.append(record)
@@ -87,6 +96,13 @@ async def _drive(
             in_flight += 1
             group.create_task(one(planned))
     return records
+
+
+async def _until(moment: float, stop: threading.Event) -> None:
+    """Sleep until `moment` on the monotonic clock, or until `stop` is set (looked at
+    every STOP_POLL seconds: a thread's Event cannot wake the event loop by itself)."""
+    while (left := moment - time.monotonic()) > 0 and not stop.is_set():
+        await asyncio.sleep(min(left, STOP_POLL))
 
 
 def _writer(sink: TextIO | None) -> Callable[[Record], None]:
