@@ -8,8 +8,8 @@ second: the generator runs on wall time.
 import asyncio
 import json
 import subprocess
-import threading
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass

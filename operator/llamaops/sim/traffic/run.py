@@ -57,8 +57,14 @@ async def run_traffic(
         async with aiohttp.ClientSession(connector=connector) as session:
             chosen = model or await discover_model(session, target, timeout) or FALLBACK_MODEL
             endpoint = Endpoint(completions_url(target, chat=chat), chosen, chat, stream, timeout)
-            keep, stop = _writer(sink), stop or threading.Event()
-            records = await _drive(session, endpoint, plan, concurrency, keep, stop)
+            records = await _drive(
+                session,
+                endpoint,
+                plan,
+                concurrency,
+                keep=_writer(sink),
+                stop=stop or threading.Event(),
+            )
     return sorted(records, key=lambda record: record.start)
 
 
@@ -67,6 +73,7 @@ async def _drive(
     endpoint: Endpoint,
     plan: Sequence[PlannedRequest],
     concurrency: int,
+    *,
     keep: Callable[[Record], None],
     stop: threading.Event,
 ) -> list[Record]:
