@@ -7,23 +7,20 @@ traffic in phases, and a watch of spec.replicas and of the engines' queues over 
             ...
 """
 
-import asyncio
 import itertools
 import json
-import threading
 import time
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import Any
 
 import yaml
 
 from llamaops.sim.traffic.client import Record
 from llamaops.sim.traffic.lengths import Fixed
 from llamaops.sim.traffic.plan import plan_requests
-from llamaops.sim.traffic.run import run_traffic
 from llamaops.sim.traffic.shapes import Step, steps
 from tests.integration.operator_harness import OperatorWorld
-from tests.integration.operator_helpers import LLAMA_70B, NAME, Watch, service_url
+from tests.integration.operator_helpers import LLAMA_70B, NAME, PlannedTraffic, Watch
 
 SPEED = 10.0  # cluster seconds per wall second
 INTERVAL = 1  # metricsIntervalSeconds
@@ -69,39 +66,14 @@ def autoscaler_status(world: OperatorWorld) -> dict[str, Any]:
     return dict(((world.llama(NAME) or {}).get("status") or {}).get("autoscaler") or {})
 
 
-class PhasedTraffic:
-    """Streaming requests through the Service in phases of (seconds, requests per wall
-    second), from a thread of its own; every request is recorded."""
+class PhasedTraffic(PlannedTraffic):
+    """Streaming requests in phases of (seconds, requests per wall second)."""
 
     def __init__(self, world: OperatorWorld, phases: Sequence[tuple[float, float]]) -> None:
-        self.url = service_url(world)
-        self.model = str((world.llama(NAME) or {})["spec"]["model"]["name"])
         arrivals = steps([Step(seconds, rate) for seconds, rate in phases])
-        self.plan = plan_requests(arrivals, Fixed(16), Fixed(OUTPUT_TOKENS))
-        self.started = 0.0
+        plan = plan_requests(arrivals, Fixed(16), Fixed(OUTPUT_TOKENS))
+        super().__init__(world, plan, timeout=60, concurrency=256)
         self.duration = sum(seconds for seconds, _ in phases)
-        self._records: list[Record] = []
-        self._thread = threading.Thread(target=self._send, name="traffic", daemon=True)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        while not self.started:
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._thread.join(timeout=120)
-
-    def records(self) -> list[Record]:
-        self._thread.join(timeout=120)
-        assert not self._thread.is_alive(), "the traffic run did not finish"
-        return self._records
-
-    def _send(self) -> None:
-        self.started = time.monotonic()
-        self._records = asyncio.run(
-            run_traffic(self.url, self.plan, model=self.model, timeout=60, concurrency=256)
-        )
 
 
 class ReplicasWatch(Watch):

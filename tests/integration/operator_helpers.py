@@ -21,7 +21,7 @@ import yaml
 
 from llamaops.sim.traffic.client import Record
 from llamaops.sim.traffic.lengths import Fixed
-from llamaops.sim.traffic.plan import plan_requests
+from llamaops.sim.traffic.plan import PlannedRequest, plan_requests
 from llamaops.sim.traffic.run import run_traffic
 from llamaops.sim.traffic.shapes import constant
 from tests.integration.cluster_fixture import REPO
@@ -176,14 +176,22 @@ def service_url(world: OperatorWorld, name: str = NAME) -> str:
 
 
 # --- traffic, and what the Service did meanwhile ----------------------------------------
-class Traffic:
-    """`rate` streaming requests per wall second for `seconds` through the Service's proxy,
-    from a thread of its own; each record names the pod that served it (X-Served-By)."""
+class PlannedTraffic:
+    """Streaming requests through the Service's proxy as `plan` says, sent from a thread of
+    its own; each record names the pod that served it (X-Served-By)."""
 
-    def __init__(self, world: OperatorWorld, rate: float, seconds: float, tokens: int) -> None:
+    JOIN_SECONDS = 120.0
+
+    def __init__(
+        self,
+        world: OperatorWorld,
+        plan: Sequence[PlannedRequest],
+        timeout: float = 20.0,
+        concurrency: int = 64,
+    ) -> None:
         self.url = service_url(world)
         self.model = str((world.llama(NAME) or {})["spec"]["model"]["name"])
-        self.plan = plan_requests(constant(rate, seconds), Fixed(16), Fixed(tokens))
+        self.plan, self.timeout, self.concurrency = list(plan), timeout, concurrency
         self.started = 0.0
         self._records: list[Record] = []
         self._stop = threading.Event()
@@ -191,14 +199,17 @@ class Traffic:
 
     def __enter__(self) -> Self:
         self._thread.start()
+        while not self.started:
+            time.sleep(0.01)
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._thread.join(timeout=60)
+        self._thread.join(timeout=self.JOIN_SECONDS)
 
     def records(self) -> list[Record]:
-        self._thread.join(timeout=60)
-        assert not self._thread.is_alive(), "the traffic run did not finish in 60 s"
+        """Every record, once the whole plan has been sent and answered."""
+        self._thread.join(timeout=self.JOIN_SECONDS)
+        assert not self._thread.is_alive(), "the traffic run did not finish"
         return self._records
 
     def finish(self, tail: float = TAIL_SECONDS) -> list[Record]:
@@ -218,8 +229,22 @@ class Traffic:
     def _send(self) -> None:
         self.started = time.monotonic()
         self._records = asyncio.run(
-            run_traffic(self.url, self.plan, model=self.model, timeout=20, stop=self._stop)
+            run_traffic(
+                self.url,
+                self.plan,
+                model=self.model,
+                timeout=self.timeout,
+                concurrency=self.concurrency,
+                stop=self._stop,
+            )
         )
+
+
+class Traffic(PlannedTraffic):
+    """`rate` requests per wall second for `seconds`, each asking for `tokens`."""
+
+    def __init__(self, world: OperatorWorld, rate: float, seconds: float, tokens: int) -> None:
+        super().__init__(world, plan_requests(constant(rate, seconds), Fixed(16), Fixed(tokens)))
 
 
 def failures(records: Sequence[Record]) -> list[str]:

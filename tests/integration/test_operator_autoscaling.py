@@ -142,7 +142,7 @@ def test_too_few_gpus_cap_the_scale_up_with_the_reason_and_no_pod_churn(tmp_path
             world.wait_until(
                 lambda: (spec_replicas(world) or 0) > 4, 30, "more replicas on the new node"
             )
-            load.records()
+            load.finish()
         capped = [
             e
             for e in events_with_reason(world, "ScaledUp")

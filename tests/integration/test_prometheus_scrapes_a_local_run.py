@@ -132,7 +132,7 @@ def traffic_a_scale_up_a_rollout_and_a_halted_one(world: OperatorWorld) -> None:
         load.records()
     wait_all_wanted_ready(world)
     (before,) = templates(world)
-    with Traffic(world, rate=4, seconds=15, tokens=32):
+    with Traffic(world, rate=4, seconds=15, tokens=32) as load:
         # The API server refuses the first surge pod's creation as long as the operator's
         # retries last: each failed call and the failed reconcile are counted, and the
         # next reconcile carries on. (Without a failure those series have no sample: their
@@ -147,12 +147,14 @@ def traffic_a_scale_up_a_rollout_and_a_halted_one(world: OperatorWorld) -> None:
             "every replica on the new template",
         )
         wait_all_wanted_ready(world)
+        load.finish()
     assert refused.hits == 5, "the operator tried the refused creation 5 times"
     old = replica_names(world)
-    with Traffic(world, rate=4, seconds=10, tokens=16):
+    with Traffic(world, rate=4, seconds=10, tokens=16) as load:
         roll_to(world, "bad")
         world.wait_until(lambda: failed_checkpoint(world), 60, "the rollout to bad halted")
-    world.wait_until(lambda: replica_names(world) == old, 30, "only the b2 replicas left")
+        world.wait_until(lambda: replica_names(world) == old, 30, "only the b2 replicas left")
+        load.finish()
 
 
 def wait_all_wanted_ready(world: OperatorWorld) -> None:
