@@ -299,6 +299,8 @@ def test_a_failure_after_the_canary_passed_rolls_back_with_none_failed(tmp_path:
         assert failures(records) == [], failures(records)
         assert "rolled back to rev a1" in progressing(world)["message"], progressing(world)
         assert status(world)["checkpoint"]["failed"]["reason"] == "ReplicaCrashLooping"
+        drains = [e["message"] for e in events_with_reason(world, "DrainStarted")]
+        assert any(m.endswith(": rolled back to rev a1") for m in drains), drains
 
 
 def a_second_new_replica_loading(world: OperatorWorld, old_template: str) -> dict[str, Any] | None:

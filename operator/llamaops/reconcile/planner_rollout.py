@@ -95,7 +95,7 @@ class Rollouts:
         if regressed is not None:
             self._fail(rollout.Step(failed=regressed, remove=new, new=len(new)), target)
             return
-        step = self._step_toward(self.draft.deployment, target, suffixes, analysing)
+        step = self._step_toward(self.draft.deployment, target, suffixes, analysing=analysing)
         if step.failed is not None:
             self._fail(step, target)
 
@@ -104,11 +104,13 @@ class Rollouts:
         deployment: LlamaDeployment,
         target: str,
         suffixes: Iterator[str],
+        *,
         analysing: bool = False,
         deleted: frozenset[str] = frozenset(),
+        why: str = "replaced by the rollout",
     ) -> rollout.Step:
         """Create and drain toward the pods `deployment` renders (template `target`);
-        pods `deleted` by this plan already are left out."""
+        pods `deleted` by this plan already are left out. Each drain says `why`."""
         spec = deployment.spec
         current = [p for p in self.draft.groups.current if p.name not in deleted]
         new = tuple(p for p in current if p.template_hash == target)
@@ -134,9 +136,9 @@ class Rollouts:
             self.draft.draining_left += 1
             load = in_flight(pod)
             self.draft.add(
-                StartDrain(pod.name, f"Replaced by the rollout; least loaded ({load})"),
+                StartDrain(pod.name, f"{why[:1].upper()}{why[1:]}; least loaded ({load})"),
                 reasons.DRAIN_STARTED,
-                f"Started draining Pod {pod.name} ({load} in flight): replaced by the rollout",
+                f"Started draining Pod {pod.name} ({load} in flight): {why}",
             )
         for _ in range(step.create):
             name = self.draft.fresh_name(suffixes, target)
@@ -200,8 +202,11 @@ class Rollouts:
             )
         halted = f"Rollout to {_target_name(self.draft.deployment)} halted: {failed.message}"
         if rolling_back and back is not None and back_target is not None:
-            self._step_toward(back, back_target, suffixes, deleted=gone)
-            message = f"{halted}; rolling back to {_target_name(back)}"
+            back_to = _target_name(back)
+            self._step_toward(
+                back, back_target, suffixes, deleted=gone, why=f"rolled back to {back_to}"
+            )
+            message = f"{halted}; rolling back to {back_to}"
             self.draft.progressing = Facts(reasons.PROGRESSING, False, failed.reason, message)
             return
         if back is not None and old and all(p.template_hash == back_target for p in old):

@@ -307,3 +307,19 @@ def test_without_auto_rollback_the_failed_template_goes_at_once() -> None:
     decided = plan(status.obj())
 
     assert sorted(steps(decided, status)) == [("delete", 1), ("delete", 2)]
+
+
+def test_the_roll_back_drains_the_failed_checkpoints_replica_as_a_roll_back() -> None:
+    failed_now = plan(after_the_canary().obj()).status
+    on_a = world().with_nodes(2, gpus=8).deployment(replicas=2, **{"model.checkpoint": A})
+    assert failed_now.placement is not None
+    a_template = template_hash(on_a.obj().deployment.spec, failed_now.placement)
+    the_world = after_the_canary(failed_now, looping=0).with_ready_pods(
+        1, template_hash=a_template, warmup="passed"
+    )
+
+    decided = plan(the_world.obj())
+
+    assert steps(decided, the_world) == [("drain", 1)], "B's replica, now that A's serve"
+    (drain,) = [e.message for e in decided.events if e.reason == reasons.DRAIN_STARTED]
+    assert drain.endswith("in flight): rolled back to rev a1"), drain
