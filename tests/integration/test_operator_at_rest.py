@@ -69,3 +69,7 @@ def test_at_rest_the_operator_neither_writes_nor_lists(tmp_path: Path) -> None:
         assert [str(r) for r in requests if r.verb == "get"] == [], "reads at rest"
         errors = [line for line in log_without_debug(world).splitlines() if "[ERROR" in line]
         assert errors == [], "the operator logged errors"
+        log = world.log.read_text()  # --verbose: DEBUG lines say what kopf invoked
+        for handler in ("Handler 'seen'", "Timer 'resync'"):
+            assert f"{handler} is invoked." in log, handler
+            assert f"{handler} succeeded." not in log, "a line per event says nothing"

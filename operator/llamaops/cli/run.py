@@ -106,10 +106,12 @@ def run(args: argparse.Namespace) -> int:
     from prometheus_client import start_http_server  # noqa: PLC0415
 
     from llamaops.runtime import handlers  # noqa: PLC0415  (registers the handlers)
+    from llamaops.runtime.logs import quiet_routine_handlers  # noqa: PLC0415
 
     handlers.resync_every(args.resync_seconds)
 
     kopf.configure(verbose=args.verbose)
+    quiet_routine_handlers()
     if args.metrics_port:
         start_http_server(args.metrics_port)
     liveness = f"http://0.0.0.0:{args.health_port}/healthz" if args.health_port else None
