@@ -32,7 +32,7 @@ Obj = dict[str, Any]
 NAME = "llama3-70b"
 LLAMA_70B = REPO / "manifests/llama3-70b.yaml"
 PROXY_URL = "sim.llamaops.io/proxy-url"
-TAIL_SECONDS = 2.0  # traffic kept going after what a test waited for (Traffic.finish)
+TAIL_SECONDS = 2.0  # traffic kept going after what a test waited for (PlannedTraffic.finish)
 
 
 @contextmanager
